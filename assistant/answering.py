@@ -1,0 +1,178 @@
+"""Answers with numbered citations.
+
+The default answerer is extractive: it scores every sentence of the retrieved chunks
+against the question and quotes the best one to three, each followed by its citation.
+It needs no LLM, never says anything the articles do not say (apart from the fixed
+phrases in ``prompts/``), and refuses when no sentence scores above a threshold that was
+calibrated on ``evals/seed.jsonl`` (see BENCHMARKS.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+from langchain_core.documents import Document
+
+from assistant.korean import KoreanAnalyzer, Span
+from assistant.lexical import LexicalIndex
+from assistant.store import Store, sentence_id
+from assistant.texts import Texts
+
+# How the three signals add up to a sentence score (see BENCHMARKS.md, "calibration").
+W_COVERAGE, W_DENSE, W_RETRIEVAL = 0.5, 0.35, 0.15
+# e5 cosines crowd into a narrow band; this maps the useful part of it to 0..1.
+COS_FLOOR, COS_CEIL = 0.75, 0.92
+
+
+@dataclass(slots=True)
+class Citation:
+    number: int
+    doc_id: str
+    title: str
+    source: str
+    text: str  # the chunk the sentence was found in
+    start: int  # the cited sentence, as offsets in the document
+    end: int
+    score: float
+    sentence: str
+    chunk_id: str
+    chunk_start: int
+    url: str | None = None
+    published: str | None = None
+
+
+@dataclass(slots=True)
+class Answer:
+    question: str
+    text: str
+    refused: bool
+    citations: list[Citation] = field(default_factory=list)
+    status: str = "answered"  # answered | refused | invalid | error
+    language: str = "ko"
+    documents: list[Document] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    answerer: str = "extractive"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "answer": self.text,
+            "refused": self.refused,
+            "status": self.status,
+            "language": self.language,
+            "answerer": self.answerer,
+            "citations": [asdict(c) for c in self.citations],
+            "retrieved": [
+                {k: d.metadata.get(k) for k in ("doc_id", "title", "source", "chunk_id", "score")}
+                for d in self.documents
+            ],
+            "timings_ms": {k: round(v * 1000, 1) for k, v in self.timings.items()},
+        }
+
+
+@dataclass(slots=True)
+class ScoredSentence:
+    span: Span
+    doc: Document
+    score: float
+    coverage: float
+    cosine: float
+
+
+class ExtractiveAnswerer:
+    name = "extractive"
+
+    def __init__(
+        self,
+        store: Store,
+        analyzer: KoreanAnalyzer,
+        texts: Texts,
+        *,
+        max_sentences: int = 3,
+        threshold: float = 0.45,
+        relative_cutoff: float = 0.85,
+    ) -> None:
+        self.store = store
+        self.analyzer = analyzer
+        self.texts = texts
+        self.max_sentences = max_sentences
+        self.threshold = threshold
+        self.relative_cutoff = relative_cutoff
+
+    def score_sentences(
+        self, question: str, docs: list[Document], query_vector: np.ndarray
+    ) -> list[ScoredSentence]:
+        """Every distinct sentence of the retrieved chunks, best first."""
+        lexical = self.store.lexical()
+        weights = _term_weights(self.analyzer.terms(question), lexical)
+        total = sum(weights.values())
+        candidates: dict[tuple[str, int], tuple[Span, Document]] = {}
+        for doc in docs:
+            for s, e in doc.metadata["sentences"]:
+                candidates.setdefault((doc.metadata["doc_id"], s), (Span(s, e), doc))
+        ids = [sentence_id(d.metadata["doc_id"], span) for span, d in candidates.values()]
+        vectors = self.store.sentence_vectors(ids)
+        top_retrieval = max((d.metadata["score"] for d in docs), default=1.0) or 1.0
+        scored = []
+        for (span, doc), sid in zip(candidates.values(), ids, strict=True):
+            text = _sentence_text(doc, span)
+            terms = set(self.analyzer.terms(text))
+            coverage = sum(w for t, w in weights.items() if t in terms) / total if total else 0.0
+            vec = vectors.get(sid)
+            cosine = float(vec @ query_vector) if vec is not None else 0.0
+            dense = min(max((cosine - COS_FLOOR) / (COS_CEIL - COS_FLOOR), 0.0), 1.0)
+            retrieval = doc.metadata["score"] / top_retrieval
+            score = W_COVERAGE * coverage + W_DENSE * dense + W_RETRIEVAL * retrieval
+            scored.append(ScoredSentence(span, doc, score, coverage, cosine))
+        scored.sort(key=lambda s: -s.score)
+        return scored
+
+    def answer(
+        self, question: str, docs: list[Document], query_vector: np.ndarray, language: str
+    ) -> Answer:
+        scored = self.score_sentences(question, docs, query_vector)
+        if not scored or scored[0].score < self.threshold:
+            return Answer(
+                question,
+                self.texts.get("refusal", language),
+                True,
+                status="refused",
+                language=language,
+                documents=docs,
+            )
+        best = scored[0].score
+        chosen = [s for s in scored if s.score >= best * self.relative_cutoff]
+        chosen = chosen[: self.max_sentences]
+        citations = [_citation(i, s) for i, s in enumerate(chosen, start=1)]
+        text = " ".join(f"{c.sentence} [{c.number}]" for c in citations)
+        return Answer(question, text, False, citations, language=language, documents=docs)
+
+
+def _term_weights(terms: list[str], lexical: LexicalIndex) -> dict[str, float]:
+    return {t: lexical.idf(t) for t in dict.fromkeys(terms)}
+
+
+def _sentence_text(doc: Document, span: Span) -> str:
+    base = doc.metadata["start"]
+    return doc.page_content[span.start - base : span.end - base]
+
+
+def _citation(number: int, s: ScoredSentence) -> Citation:
+    m = s.doc.metadata
+    return Citation(
+        number=number,
+        doc_id=m["doc_id"],
+        title=m["title"],
+        source=m["source"],
+        text=s.doc.page_content,
+        start=s.span.start,
+        end=s.span.end,
+        score=round(s.score, 4),
+        sentence=_sentence_text(s.doc, s.span),
+        chunk_id=m["chunk_id"],
+        chunk_start=m["start"],
+        url=m.get("url"),
+        published=m.get("published"),
+    )

