@@ -32,7 +32,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ASSISTANT_", extra="ignore")
 
     # --- storage -----------------------------------------------------------------------
-    data_dir: Path = Field(Path(".data"), description="Index, manifest and prepared models.")
+    data_dir: Path = Field(Path(".data"), description="Index, catalog and prepared models.")
+    model_dir: Path | None = Field(None, description="Prepared models; default DATA_DIR/models")
     corpus_dir: Path = Field(PROJECT_ROOT / "corpus", description="Articles `serve` ingests.")
     collection: str = "news"
     chroma_host: str | None = Field(None, description="Set to use a Chroma server.")
@@ -104,7 +105,7 @@ class Settings(BaseSettings):
     # Derived paths: one place decides the layout of the data directory.
     @property
     def models_dir(self) -> Path:
-        return self.data_dir / "models"
+        return self.model_dir or self.data_dir / "models"
 
     @property
     def index_dir(self) -> Path:
