@@ -109,6 +109,32 @@ def load_cases(path: Path | str) -> list[Case]:
     return cases
 
 
+def load_squad(path: Path | str, corpus_out: Path) -> list[Case]:
+    """SQuAD-format JSON (KorQuAD 1.0) → cases, writing its paragraphs as a JSONL corpus.
+
+    Paragraph ids are ``title#n``. Paragraphs that occur twice word for word become one
+    document, so a question on either copy has one gold document, not a coin toss.
+    """
+    data = json.loads(Path(path).read_text(encoding="utf-8"))["data"]
+    first_id: dict[str, str] = {}
+    records, cases = [], []
+    for article in data:
+        title = article["title"]
+        for n, paragraph in enumerate(article["paragraphs"]):
+            context = paragraph["context"]
+            doc_id = first_id.setdefault(context, f"{title}#{n}")
+            if doc_id == f"{title}#{n}":
+                records.append({"id": doc_id, "title": title, "text": context})
+            for qa in paragraph["qas"]:
+                answers = list(dict.fromkeys(a["text"] for a in qa["answers"]))
+                cases.append(Case(qa["id"], [Turn(qa["question"], answers, [doc_id])], [title]))
+    corpus_out.parent.mkdir(parents=True, exist_ok=True)
+    with corpus_out.open("w", encoding="utf-8") as fh:
+        for record in records:
+            fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+    return cases
+
+
 def _ranked_docs(documents: Iterable[Any]) -> list[str]:
     return list(dict.fromkeys(d.metadata["doc_id"] for d in documents))
 
