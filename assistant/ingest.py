@@ -92,7 +92,8 @@ class Ingester:
 
         pending = _Pending()
         claimed: dict[str, str] = {}  # doc_id → file, to warn about duplicates
-        bar = tqdm(found, desc="ingest", unit="file", disable=not progress)
+        bar = tqdm(found, desc="files", unit="file", disable=not progress)
+        chunk_bar = tqdm(desc="embedded", unit="chunk", disable=not progress, position=1)
         for f, root in bar:
             key = str(f.resolve())
             report.files += 1
@@ -132,17 +133,15 @@ class Ingester:
             self.store.forget([a.doc_id for a in todo] + dropped, [key])
             for article in todo:
                 pending.docs.append((article, key, self.chunker.split(article)))
+                if pending.chunk_count >= FLUSH_CHUNKS:  # a big JSONL file flushes as it goes
+                    pending = self._flush(pending, report, chunk_bar)
+            # a file is recorded with (or after) its last documents, never before them
             pending.files[key] = (sha, ids)
-            if not todo:  # nothing to embed: record the file now
-                self.store.add(
-                    [], _empty(self.embedder.dim), _empty(self.embedder.dim), [], {key: (sha, ids)}
-                )
-                pending.files.pop(key)
-            if pending.chunk_count >= FLUSH_CHUNKS:
-                self._flush(pending, report)
-                pending = _Pending()
-            bar.set_postfix(new=report.new, changed=report.changed, chunks=report.chunks_embedded)
-        self._flush(pending, report)
+            if not todo or pending.chunk_count >= FLUSH_CHUNKS:
+                pending = self._flush(pending, report, chunk_bar)
+            bar.set_postfix(new=report.new, changed=report.changed)
+        self._flush(pending, report, chunk_bar)
+        chunk_bar.close()
         self.store.lexical()  # rebuild BM25 now rather than on the first question
         report.seconds = time.perf_counter() - started
         return report
@@ -162,9 +161,9 @@ class Ingester:
             out.append(article)
         return out
 
-    def _flush(self, pending: _Pending, report: IngestReport) -> None:
+    def _flush(self, pending: _Pending, report: IngestReport, bar: tqdm) -> _Pending:
         if not pending.docs and not pending.files:
-            return
+            return pending
         chunk_texts = [_embed_text(a, c) for a, _, chunks in pending.docs for c in chunks]
         sentence_texts = [
             a.text[s.start : s.end]
@@ -177,6 +176,8 @@ class Ingester:
         self.store.add(pending.docs, chunk_vecs, sentence_vecs, terms, pending.files)
         report.chunks_embedded += len(chunk_texts)
         report.sentences_embedded += len(sentence_texts)
+        bar.update(len(chunk_texts))
+        return _Pending()
 
 
 def _embed_text(article: Article, chunk: Chunk) -> str:
@@ -184,9 +185,3 @@ def _embed_text(article: Article, chunk: Chunk) -> str:
     if chunk.start == 0 and article.text.startswith(article.title):
         return chunk.text
     return f"{article.title}\n{chunk.text}"
-
-
-def _empty(dim: int):
-    import numpy as np
-
-    return np.zeros((0, dim), dtype=np.float32)

@@ -16,6 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import bm25s
+import logging
+
+logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every build at DEBUG
 import numpy as np
 
 
