@@ -1,25 +1,68 @@
 """Evaluation sets: cases in, retrieval and answer metrics out.
 
 A case is a question (or a conversation of turns) with gold answer strings and gold
-documents; no gold answers means the corpus cannot answer it and a refusal is right.
-Retrieval is scored per document: the ranked chunks are collapsed to their documents.
+documents or passages; no gold answers means the corpus cannot answer it and a refusal is
+right. Retrieval is scored per document: the ranked chunks are collapsed to their documents
+(first occurrence), then recall@k, MRR@10 and nDCG@10 are computed as MTEB does
+(see ``assistant.metrics``). Answers get KorQuAD's exact match and character F1, plus
+"contains a gold answer", which is the fair measure for an extractive answerer that quotes
+whole sentences. The report is a plain dict (``EvalReport.to_dict``) so a saved JSON can be
+compared with a later run (``compare``) or rendered as HTML (``assistant.eval_report``).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
-import statistics
-from collections.abc import Iterable
+import math
+import re
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import yaml
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from tqdm import tqdm
 
+from assistant import metrics as m
+
 if TYPE_CHECKING:
     from assistant.service import Assistant
+    from assistant.settings import Settings
+
+SCHEMA_VERSION = 1
+RANK_DEPTH = 10  # MRR@10 and nDCG@10 need at least ten ranked documents
+# Metrics where a smaller number is better; the rest (apart from counts) are higher-is-better.
+LOWER_IS_BETTER = re.compile(r"(_ms$|^false_refusals$)")
+COUNTS = frozenset({"questions", "answerable", "unanswerable"})
+LEGEND = {
+    "recall@k": "share of gold documents among the top k retrieved documents (MTEB recall)",
+    "hit@k": "share of questions with at least one gold document in the top k",
+    "mrr@10": "1/rank of the first gold document within the top 10, averaged",
+    "ndcg@10": "nDCG with log2 discount, binary relevance, ideal = all gold documents first",
+    "ndcg_mean@5,10": "mean of nDCG@5 and nDCG@10 (the figure Korean retrieval boards rank by)",
+    "exact_match": "KorQuAD 1.0 EM after its normalisation; near 0 by construction for an "
+    "extractive answerer that quotes whole sentences",
+    "f1": "KorQuAD 1.0 character-level F1 (max over gold answers); low for whole-sentence "
+    "answers because precision is diluted",
+    "answer_contains_gold": "answer contains a gold answer (normalised, spaces ignored): the "
+    "fair answer metric for the extractive answerer",
+    "citation_correct": "share of citations whose passage contains a gold answer or belongs "
+    "to a gold document",
+    "answers_with_correct_citation": "share of given answers with at least one correct citation",
+    "refusal_precision": "of the refusals, the share on unanswerable questions",
+    "refusal_recall": "of the unanswerable questions, the share refused",
+    "false_refusals": "answerable questions that were refused (count)",
+}
+
+
+class CaseFileError(ValueError):
+    """A case file that cannot be read; the message names the file and line."""
 
 
 @dataclass(slots=True)
@@ -27,6 +70,7 @@ class Turn:
     question: str
     answers: list[str]
     gold_docs: list[str]
+    gold_passages: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -50,17 +94,41 @@ class TurnResult:
     retrieve_ms: float
     answer_ms: float
     tags: list[str]
+    ranked_titles: list[str] = field(default_factory=list)
+    relevant: list[str] = field(default_factory=list)  # ids that ranked_docs is scored against
+    ranked_ids: list[str] = field(default_factory=list)  # ranked_docs relabelled by passage
+    citations: list[dict[str, Any]] = field(default_factory=list)
+    status: str = "answered"
+    exact_match: float = 0.0
+    f1: float = 0.0
 
     @property
     def answerable(self) -> bool:
         return bool(self.answers)
 
     def hit(self, k: int) -> bool:
-        return bool(set(self.ranked_docs[:k]) & set(self.gold_docs))
+        return bool(m.hit_at_k(self.ranking, self.relevant_ids, k))
+
+    @property
+    def ranking(self) -> list[str]:
+        return self.ranked_ids or self.ranked_docs
+
+    @property
+    def relevant_ids(self) -> list[str]:
+        return self.relevant or self.gold_docs
 
     @property
     def contains_gold(self) -> bool:
-        return not self.refused and any(_norm(a) in _norm(self.answer) for a in self.answers)
+        return not self.refused and m.contains_answer(self.answer, self.answers)
+
+    @property
+    def passed(self) -> bool:
+        """Answerable: the answer holds a gold answer. Unanswerable: it was refused."""
+        return self.contains_gold if self.answerable else self.refused
+
+    @property
+    def first_gold_rank(self) -> int | None:
+        return m.first_rank(self.ranking, self.relevant_ids)
 
 
 @dataclass
@@ -68,45 +136,166 @@ class EvalReport:
     results: list[TurnResult]
     ks: list[int]
     metrics: dict[str, float] = field(default_factory=dict)
+    per_tag: dict[str, dict[str, float]] = field(default_factory=dict)
+    partial: bool = False
+    planned_cases: int = 0
+    settings: dict[str, Any] = field(default_factory=dict)
+    started: str = ""
+    seconds: float = 0.0
+    source: str = ""
+    judge: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
+        """The stable JSON schema (``schema`` is bumped on incompatible changes)."""
         return {
-            "metrics": self.metrics,
+            "schema": SCHEMA_VERSION,
+            "timestamp": self.started,
+            "seconds": round(self.seconds, 2),
+            "source": self.source,
+            "partial": self.partial,
+            "cases_planned": self.planned_cases,
+            "cases_done": len({r.case_id for r in self.results}),
             "ks": self.ks,
-            "results": [asdict(r) for r in self.results],
+            "metrics": self.metrics,
+            "per_tag": self.per_tag,
+            "legend": LEGEND,
+            "judge": self.judge,
+            "notes": self.notes,
+            "settings": self.settings,
+            "results": [result_dict(r, self.ks) for r in self.results],
         }
 
 
-def _norm(text: str) -> str:
-    return "".join(text.split()).lower()
+def result_dict(r: TurnResult, ks: list[int]) -> dict[str, Any]:
+    """A result with its derived scores, so a saved report can be compared without rescoring."""
+    out = asdict(r)
+    out.update(
+        answerable=r.answerable,
+        passed=r.passed,
+        contains_gold=r.contains_gold,
+        first_gold_rank=r.first_gold_rank,
+        recall={str(k): m.recall_at_k(r.ranking, r.relevant_ids, k) for k in ks},
+        mrr=m.mrr_at_k(r.ranking, r.relevant_ids, RANK_DEPTH),
+        ndcg=m.ndcg_at_k(r.ranking, r.relevant_ids, RANK_DEPTH),
+    )
+    return out
+
+
+# ----------------------------------------------------------------------------- loading
+
+
+def _strings(value: Any, name: str) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and all(isinstance(v, str | int | float) for v in value):
+        return [str(v) for v in value]
+    raise TypeError(f"'{name}' must be a string or a list of strings")
+
+
+def _case(raw: Any, default_id: str) -> Case:
+    if not isinstance(raw, dict):
+        raise TypeError("a case must be an object")
+    turns = raw.get("turns") or [raw]
+    if not isinstance(turns, list):
+        raise TypeError("'turns' must be a list")
+    parsed = []
+    for t in turns:
+        if not isinstance(t, dict):
+            raise TypeError("each turn must be an object")
+        question = t.get("question")
+        if not isinstance(question, str) or not question.strip():
+            raise KeyError("question")
+        parsed.append(
+            Turn(
+                question,
+                _strings(t.get("answers", t.get("answer")), "answers"),
+                _strings(t.get("gold_docs", t.get("gold_doc")), "gold_docs"),
+                _strings(t.get("gold_passages", t.get("gold_passage")), "gold_passages"),
+            )
+        )
+    return Case(str(raw.get("id", default_id)), parsed, _strings(raw.get("tags"), "tags"))
 
 
 def load_cases(path: Path | str) -> list[Case]:
-    """Read JSONL cases; a malformed line is an error naming the line, not a silent skip."""
-    cases = []
-    for number, line in enumerate(Path(path).read_text(encoding="utf-8-sig").splitlines(), 1):
-        if not line.strip():
-            continue
+    """Read cases from JSONL (one per line) or YAML (a list, or a mapping with ``cases``).
+
+    A malformed case is an error naming the file and line, not a silent skip: a skipped
+    case would quietly change what the metrics mean.
+    """
+    path = Path(path)
+    text = path.read_text(encoding="utf-8-sig")
+    cases: list[Case] = []
+    if path.suffix.lower() in {".yaml", ".yml"}:
         try:
-            raw = json.loads(line)
-            turns = raw.get("turns") or [raw]
-            cases.append(
-                Case(
-                    id=str(raw.get("id", number)),
-                    turns=[
-                        Turn(
-                            t["question"], list(t.get("answers", [])), list(t.get("gold_docs", []))
-                        )
-                        for t in turns
-                    ],
-                    tags=list(raw.get("tags", [])),
-                )
-            )
-        except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
-            raise ValueError(f"{path}, line {number}: not a valid case ({exc})") from exc
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f", line {mark.line + 1}" if mark is not None else ""
+            raise CaseFileError(f"{path}{where}: not valid YAML ({exc})") from exc
+        if isinstance(data, dict):
+            data = data.get("cases")
+        if not isinstance(data, list):
+            raise CaseFileError(f"{path}: expected a list of cases (or a 'cases:' list)")
+        lines = _yaml_item_lines(text)
+        for i, raw in enumerate(data):
+            line = lines[i] if i < len(lines) else None
+            try:
+                cases.append(_case(raw, str(i + 1)))
+            except (KeyError, TypeError, AttributeError) as exc:
+                where = f", line {line}" if line else f", case {i + 1}"
+                raise CaseFileError(f"{path}{where}: not a valid case ({_why(exc)})") from exc
+    else:
+        for number, line in enumerate(text.splitlines(), 1):
+            if not line.strip() or line.lstrip().startswith("//"):
+                continue
+            try:
+                cases.append(_case(json.loads(line), str(number)))
+            except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
+                raise CaseFileError(
+                    f"{path}, line {number}: not a valid case ({_why(exc)})"
+                ) from exc
     if not cases:
-        raise ValueError(f"{path}: no cases")
+        raise CaseFileError(f"{path}: no cases")
+    seen: set[str] = set()
+    for case in cases:
+        if case.id in seen:
+            raise CaseFileError(f"{path}: case id '{case.id}' occurs twice")
+        seen.add(case.id)
     return cases
+
+
+def _why(exc: Exception) -> str:
+    if isinstance(exc, KeyError):
+        return f"missing or empty {exc.args[0]!r}"
+    return str(exc)
+
+
+def _yaml_item_lines(text: str) -> list[int]:
+    """Line numbers of the top-level sequence items, for error messages."""
+    try:
+        node = yaml.compose(text)
+    except yaml.YAMLError:
+        return []
+    if isinstance(node, yaml.MappingNode):
+        node = next((v for k, v in node.value if k.value == "cases"), None)
+    if not isinstance(node, yaml.SequenceNode):
+        return []
+    return [item.start_mark.line + 1 for item in node.value]
+
+
+def is_squad(path: Path | str) -> bool:
+    """A ``.json`` file in SQuAD layout (``data`` → articles → ``paragraphs``)."""
+    path = Path(path)
+    if path.suffix.lower() != ".json":
+        return False
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return isinstance(data, dict) and "paragraphs" in data["data"][0]
+    except (OSError, ValueError, KeyError, IndexError, TypeError):
+        return False
 
 
 def load_squad(path: Path | str, corpus_out: Path) -> list[Case]:
@@ -135,100 +324,496 @@ def load_squad(path: Path | str, corpus_out: Path) -> list[Case]:
     return cases
 
 
-def _ranked_docs(documents: Iterable[Any]) -> list[str]:
-    return list(dict.fromkeys(d.metadata["doc_id"] for d in documents))
+def squad_workspace(path: Path | str, settings: Settings) -> tuple[list[Case], Path, Settings]:
+    """Cases, corpus folder and settings for evaluating a SQuAD file in its own index.
+
+    The paragraphs go into ``DATA_DIR/eval-corpora/<name>-<hash>/`` with its own Chroma and
+    catalog, so the user's news index is never polluted, and a second run reuses the
+    embeddings (ingest is incremental). The prepared model folder is shared.
+    """
+    path = Path(path)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:10]
+    name = re.sub(r"[^a-z0-9]+", "-", path.stem.lower()).strip("-") or "squad"
+    root = settings.data_dir / "eval-corpora" / f"{name}-{digest}"
+    corpus_dir = root / "corpus"
+    cases = load_squad(path, corpus_dir / "paragraphs.jsonl")
+    eval_settings = settings.model_copy(
+        update={"data_dir": root / "data", "model_dir": settings.models_dir}
+    )
+    return cases, corpus_dir, eval_settings
+
+
+# ----------------------------------------------------------------------------- running
+
+
+def _ranked(documents: Iterable[Any]) -> tuple[list[str], list[str], dict[str, str]]:
+    """Documents in first-occurrence order, their titles, and each one's chunk texts joined."""
+    ids: dict[str, str] = {}
+    texts: dict[str, list[str]] = {}
+    for d in documents:
+        doc_id = d.metadata["doc_id"]
+        ids.setdefault(doc_id, str(d.metadata.get("title", "")))
+        texts.setdefault(doc_id, []).append(d.page_content)
+    return list(ids), list(ids.values()), {k: "\n".join(v) for k, v in texts.items()}
+
+
+def _squeeze(text: str) -> str:
+    return "".join(text.split())
+
+
+def _passage_labels(
+    ranked: list[str], texts: dict[str, str], passages: list[str]
+) -> tuple[list[str], list[str]]:
+    """Relabel ranked documents by the gold passage they contain, for passage-level gold."""
+    squeezed = [_squeeze(p) for p in passages]
+    labels = []
+    for doc_id in ranked:
+        hay = _squeeze(texts.get(doc_id, ""))
+        match = next((i for i, p in enumerate(squeezed) if p and (p in hay or hay in p)), None)
+        labels.append(f"passage:{match}" if match is not None else doc_id)
+    return list(dict.fromkeys(labels)), [f"passage:{i}" for i in range(len(passages))]
+
+
+def _citation(c: Any, turn: Turn) -> dict[str, Any]:
+    chunk = getattr(c, "text", "") or ""
+    in_gold_doc = c.doc_id in turn.gold_docs
+    has_answer = m.contains_answer(chunk, turn.answers)
+    in_passage = any(_squeeze(p) and _squeeze(p) in _squeeze(chunk) for p in turn.gold_passages)
+    return {
+        "number": c.number,
+        "doc_id": c.doc_id,
+        "title": c.title,
+        "sentence": c.sentence,
+        "correct": bool(in_gold_doc or has_answer or in_passage),
+    }
+
+
+def _settings_snapshot(settings: Settings) -> dict[str, Any]:
+    secret = {"llm_api_key", "ui_password", "ui_username"}
+    return settings.model_dump(mode="json", exclude=secret)
+
+
+def judge_status(settings: Settings) -> dict[str, Any]:
+    """LLM-judged faithfulness/relevance runs only with a generative answerer and an LLM.
+
+    No numbers are invented when it cannot run: the report carries the reason instead.
+    """
+    if settings.answerer == "extractive":
+        return {
+            "status": "skipped",
+            "note": "skipped: extractive answerer (answers are quoted sentences, "
+            "faithful by construction) and no LLM configured",
+        }
+    if not (settings.llm_base_url or settings.llm_model_path):
+        return {"status": "skipped", "note": "skipped: no LLM configured"}
+    return {
+        "status": "skipped",
+        "note": "skipped: LLM judging is not implemented yet; no scores are reported",
+    }
 
 
 def evaluate(
-    assistant: Assistant, cases: list[Case], ks: list[int] | None = None, progress: bool = True
+    assistant: Assistant,
+    cases: list[Case],
+    ks: list[int] | None = None,
+    progress: bool = True,
+    *,
+    source: str = "",
+    on_turn: Callable[[TurnResult], None] | None = None,
 ) -> EvalReport:
-    ks = ks or [1, 3, 5]
-    retrieve_k = max(max(ks) * 3, assistant.settings.k)
+    """Run every case through the chain; Ctrl-C stops early and returns a partial report."""
+    ks = sorted(set(ks or [1, 3, 5, 10]))
+    # Chunks collapse to documents, so rank more chunks than the deepest cut-off needs.
+    retrieve_k = max(max(ks), RANK_DEPTH, assistant.settings.k) * 3
+    started = datetime.now(UTC).isoformat(timespec="seconds")
+    clock = time.perf_counter()
     results: list[TurnResult] = []
-    for case in tqdm(cases, desc="eval", unit="case", disable=not progress):
-        history: list[tuple[str, str]] = []
-        for i, turn in enumerate(case.turns):
-            answer = assistant.chain.invoke(
-                {"question": turn.question, "history": history, "retrieve_k": retrieve_k}
-            )
-            results.append(
-                TurnResult(
-                    case_id=case.id,
-                    turn=i,
-                    question=turn.question,
-                    answers=turn.answers,
-                    gold_docs=turn.gold_docs,
-                    answer=answer.text,
-                    refused=answer.refused,
-                    ranked_docs=_ranked_docs(answer.documents),
-                    cited_docs=[c.doc_id for c in answer.citations],
-                    retrieve_ms=answer.timings.get("retrieve", 0.0) * 1000,
-                    answer_ms=answer.timings.get("answer", 0.0) * 1000,
-                    tags=case.tags,
-                )
-            )
-            history.append((turn.question, answer.text))
-    return EvalReport(results, ks, summarize(results, ks))
+    partial = False
+    if cases:  # lazy loads (BM25 index, first torch call) would otherwise land in turn 1
+        assistant.chain.invoke({"question": cases[0].turns[0].question, "retrieve_k": retrieve_k})
+    bar = tqdm(cases, desc="eval", unit="case", disable=not progress, dynamic_ncols=True)
+    try:
+        for case in bar:
+            history: list[tuple[str, str]] = []
+            for i, turn in enumerate(case.turns):
+                result = _run_turn(assistant, case, i, turn, history, retrieve_k)
+                results.append(result)
+                history.append((turn.question, result.answer))
+                if on_turn:
+                    on_turn(result)
+            passed = [r.passed for r in results]
+            bar.set_postfix(passed=f"{sum(passed)}/{len(passed)}", refresh=False)
+    except KeyboardInterrupt:
+        partial = True
+    finally:
+        bar.close()
+    report = EvalReport(
+        results,
+        ks,
+        summarize(results, ks),
+        per_tag=per_tag(results, ks),
+        partial=partial,
+        planned_cases=len(cases),
+        settings=_settings_snapshot(assistant.settings),
+        started=started,
+        seconds=time.perf_counter() - clock,
+        source=source,
+        judge=judge_status(assistant.settings),
+    )
+    if partial:
+        done = len({r.case_id for r in results})
+        report.notes.append(f"interrupted: {done} of {len(cases)} cases finished")
+    return report
+
+
+def _run_turn(
+    assistant: Assistant,
+    case: Case,
+    i: int,
+    turn: Turn,
+    history: list[tuple[str, str]],
+    retrieve_k: int,
+) -> TurnResult:
+    answer = assistant.chain.invoke(
+        {"question": turn.question, "history": list(history), "retrieve_k": retrieve_k}
+    )
+    ranked, titles, texts = _ranked(answer.documents)
+    ranked_ids, relevant = ranked, list(turn.gold_docs)
+    if turn.gold_passages and not turn.gold_docs:
+        ranked_ids, relevant = _passage_labels(ranked, texts, turn.gold_passages)
+    text = "" if answer.refused else answer.text
+    return TurnResult(
+        case_id=case.id,
+        turn=i,
+        question=turn.question,
+        answers=turn.answers,
+        gold_docs=turn.gold_docs,
+        answer=answer.text,
+        refused=answer.refused,
+        ranked_docs=ranked,
+        cited_docs=[c.doc_id for c in answer.citations],
+        retrieve_ms=answer.timings.get("retrieve", 0.0) * 1000,
+        answer_ms=answer.timings.get("answer", 0.0) * 1000,
+        tags=case.tags,
+        ranked_titles=titles,
+        relevant=relevant,
+        ranked_ids=ranked_ids if ranked_ids != ranked else [],
+        citations=[_citation(c, turn) for c in answer.citations],
+        status=answer.status,
+        exact_match=m.best_over_golds(m.exact_match, text, turn.answers),
+        f1=m.best_over_golds(m.char_f1, text, turn.answers),
+    )
+
+
+# ----------------------------------------------------------------------------- scoring
 
 
 def summarize(results: list[TurnResult], ks: list[int]) -> dict[str, float]:
+    """All metrics, always the same keys for the same ``ks`` (NaN = nothing to measure)."""
     answerable = [r for r in results if r.answerable]
     unanswerable = [r for r in results if not r.answerable]
-    metrics: dict[str, float] = {"questions": len(results)}
+    scored = [r for r in answerable if r.relevant_ids]  # retrieval needs gold documents
+    out: dict[str, float] = {
+        "questions": float(len(results)),
+        "answerable": float(len(answerable)),
+        "unanswerable": float(len(unanswerable)),
+    }
     for k in ks:
-        metrics[f"hit@{k}"] = _mean(r.hit(k) for r in answerable)
-    metrics["mrr@10"] = _mean(_rr(r, 10) for r in answerable)
-    metrics["answer_contains_gold"] = _mean(r.contains_gold for r in answerable)
-    metrics["citation_in_gold_doc"] = _mean(
-        bool(set(r.cited_docs) & set(r.gold_docs)) for r in answerable if not r.refused
+        out[f"recall@{k}"] = m.mean(m.recall_at_k(r.ranking, r.relevant_ids, k) for r in scored)
+    for k in ks:
+        out[f"hit@{k}"] = m.mean(r.hit(k) for r in scored)
+    out["mrr@10"] = m.mean(m.mrr_at_k(r.ranking, r.relevant_ids, 10) for r in scored)
+    out["ndcg@5"] = m.mean(m.ndcg_at_k(r.ranking, r.relevant_ids, 5) for r in scored)
+    out["ndcg@10"] = m.mean(m.ndcg_at_k(r.ranking, r.relevant_ids, 10) for r in scored)
+    out["ndcg_mean@5,10"] = (out["ndcg@5"] + out["ndcg@10"]) / 2
+    out["exact_match"] = m.mean(r.exact_match for r in answerable)
+    out["f1"] = m.mean(r.f1 for r in answerable)
+    out["answer_contains_gold"] = m.mean(r.contains_gold for r in answerable)
+    answered = [r for r in answerable if not r.refused]
+    cites = [c["correct"] for r in answered for c in r.citations]
+    out["citation_correct"] = m.mean(cites)
+    out["answers_with_correct_citation"] = m.mean(
+        any(c["correct"] for c in r.citations) for r in answered
     )
     refused = [r for r in results if r.refused]
-    metrics["refusal_recall"] = _mean(r.refused for r in unanswerable)
-    metrics["refusal_precision"] = _mean(not r.answerable for r in refused)
-    metrics["false_refusals"] = float(sum(r.refused for r in answerable))
-    total = [r.retrieve_ms + r.answer_ms for r in results]
-    if total:
-        metrics["latency_p50_ms"] = _pct(total, 50)
-        metrics["latency_p95_ms"] = _pct(total, 95)
-    return metrics
+    out["refusal_precision"] = m.mean(not r.answerable for r in refused)
+    out["refusal_recall"] = m.mean(r.refused for r in unanswerable)
+    out["false_refusals"] = float(sum(r.refused for r in answerable))
+    stages = {
+        "retrieve": [r.retrieve_ms for r in results],
+        "answer": [r.answer_ms for r in results],
+        "total": [r.retrieve_ms + r.answer_ms for r in results],
+    }
+    for stage, values in stages.items():
+        out[f"{stage}_p50_ms"] = m.percentile(values, 50)
+        out[f"{stage}_p95_ms"] = m.percentile(values, 95)
+    return out
 
 
-def _rr(r: TurnResult, k: int) -> float:
-    for rank, doc in enumerate(r.ranked_docs[:k], 1):
-        if doc in r.gold_docs:
-            return 1.0 / rank
-    return 0.0
+def per_tag(results: list[TurnResult], ks: list[int]) -> dict[str, dict[str, float]]:
+    tags = sorted({t for r in results for t in r.tags})
+    return {tag: summarize([r for r in results if tag in r.tags], ks) for tag in tags}
 
 
-def _mean(values: Iterable[float | bool]) -> float:
-    vals = [float(v) for v in values]
-    return sum(vals) / len(vals) if vals else float("nan")
+def metric_names(ks: list[int]) -> list[str]:
+    return list(summarize([], ks))
 
 
-def _pct(values: list[float], p: float) -> float:
-    if len(values) == 1:
-        return values[0]
-    return statistics.quantiles(values, n=100, method="inclusive")[int(p) - 1]
+def lower_is_better(name: str) -> bool:
+    return bool(LOWER_IS_BETTER.search(name))
 
 
-def print_report(report: EvalReport, console: Console) -> None:
-    table = Table(title="evaluation")
+def worst_failures(results: list[dict[str, Any]], ks: list[int], n: int = 15) -> list[dict]:
+    """Failed turns, worst first: retrieval missed, then answer missed, then not refused."""
+    deepest = max(ks) if ks else RANK_DEPTH
+
+    def severity(r: dict[str, Any]) -> int:
+        if not r["answerable"]:
+            return 1
+        rank = r["first_gold_rank"]
+        return 3 if rank is None or rank > deepest else 2
+
+    failed = [r for r in results if not r["passed"]]
+    failed.sort(key=lambda r: (-severity(r), r["f1"], r["case_id"]))
+    return failed[:n]
+
+
+# ----------------------------------------------------------------------------- gates
+
+
+@dataclass(slots=True)
+class Gate:
+    metric: str
+    threshold: float
+
+    def check(self, metrics: dict[str, float]) -> str | None:
+        """None when passed, else a message naming the metric, value and threshold."""
+        value = metrics[self.metric]
+        if math.isnan(value):
+            return f"{self.metric} could not be measured (no cases for it); gate {self.threshold}"
+        if lower_is_better(self.metric):
+            if value > self.threshold:
+                return f"{self.metric} = {value:.4g} is above the maximum {self.threshold:g}"
+        elif value < self.threshold:
+            return f"{self.metric} = {value:.4g} is under the threshold {self.threshold:g}"
+        return None
+
+
+def parse_gates(specs: Iterable[str], ks: list[int]) -> list[Gate]:
+    """``METRIC=VALUE`` strings → gates; unknown metrics are an error listing the known ones."""
+    known = metric_names(ks)
+    gates = []
+    for spec in specs:
+        name, sep, value = spec.partition("=")
+        name = name.strip()
+        if not sep:
+            raise ValueError(f"--fail-under takes METRIC=VALUE, not {spec!r}")
+        if name not in known:
+            usable = ", ".join(n for n in known if n not in COUNTS)
+            raise ValueError(f"unknown metric {name!r} in --fail-under; known: {usable}")
+        try:
+            threshold = float(value)
+        except ValueError:
+            raise ValueError(f"--fail-under {name}: {value!r} is not a number") from None
+        gates.append(Gate(name, threshold))
+    return gates
+
+
+# ----------------------------------------------------------------------------- comparing
+
+
+def compare(previous: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:
+    """What improved and what regressed between two saved reports, metric by metric and
+    case by case (a case regresses when it stops passing or its gold document drops out of
+    the top k)."""
+    deepest = max(current.get("ks") or [RANK_DEPTH])
+    rows = []
+    for name, after in current["metrics"].items():
+        before = previous.get("metrics", {}).get(name)
+        if before is None or name in COUNTS:
+            continue
+        delta = after - before
+        if math.isnan(delta) or abs(delta) < 1e-9:
+            verdict = "same"
+        elif (delta < 0) == lower_is_better(name):
+            verdict = "better"
+        else:
+            verdict = "worse"
+        rows.append(
+            {"metric": name, "before": before, "after": after, "delta": delta, "verdict": verdict}
+        )
+
+    def key(r: dict[str, Any]) -> str:
+        return f"{r['case_id']}/{r['turn']}"
+
+    def retrieved(r: dict[str, Any]) -> bool:
+        return r.get("first_gold_rank") is not None and r["first_gold_rank"] <= deepest
+
+    before_cases = {key(r): r for r in previous.get("results", [])}
+    improved, regressed = [], []
+    for r in current.get("results", []):
+        old = before_cases.get(key(r))
+        if old is None:
+            continue
+        worse, better = [], []
+        if old["passed"] != r["passed"]:
+            (better if r["passed"] else worse).append(
+                "now passes" if r["passed"] else "no longer passes"
+            )
+        if r["answerable"] and retrieved(old) != retrieved(r):
+            (better if retrieved(r) else worse).append(
+                f"gold document {'now' if retrieved(r) else 'no longer'} in top {deepest}"
+            )
+        entry = {
+            "case": key(r),
+            "question": r["question"],
+            "rank_before": old.get("first_gold_rank"),
+            "rank_after": r.get("first_gold_rank"),
+            "f1_before": old.get("f1"),
+            "f1_after": r.get("f1"),
+        }
+        if worse:
+            regressed.append({**entry, "why": "; ".join(worse + better)})
+        elif better:
+            improved.append({**entry, "why": "; ".join(better)})
+    only_before = sorted(set(before_cases) - {key(r) for r in current.get("results", [])})
+    return {
+        "previous": previous.get("timestamp", ""),
+        "metrics": rows,
+        "improved": improved,
+        "regressed": regressed,
+        "missing_cases": only_before,
+    }
+
+
+# ----------------------------------------------------------------------------- terminal
+
+SECTIONS = (
+    ("retrieval", re.compile(r"^(recall|hit|mrr|ndcg)")),
+    ("answers", re.compile(r"^(exact_match|f1|answer_contains)")),
+    ("citations", re.compile(r"citation")),
+    ("refusals", re.compile(r"refus")),
+    ("latency", re.compile(r"_ms$")),
+)
+
+
+def fmt(name: str, value: float | None) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    if name.endswith("_ms"):
+        return f"{value:.0f} ms"
+    if name in COUNTS or name == "false_refusals":
+        return f"{value:.0f}"
+    return f"{value:.3f}"
+
+
+def print_report(
+    report: EvalReport | dict[str, Any],
+    console: Console,
+    comparison: dict[str, Any] | None = None,
+) -> None:
+    """Metrics by section, per tag, the worst failures and, if given, the comparison."""
+    data = report.to_dict() if isinstance(report, EvalReport) else report
+    metrics, ks = data["metrics"], data["ks"]
+    title = f"evaluation — {int(metrics['questions'])} questions"
+    if data.get("partial"):
+        title += f" [bold yellow](PARTIAL: {data['cases_done']}/{data['cases_planned']} cases)[/]"
+    table = Table(title=title, title_justify="left")
+    table.add_column("section", style="dim")
     table.add_column("metric")
     table.add_column("value", justify="right")
-    for name, value in report.metrics.items():
-        table.add_row(name, f"{value:.3f}" if isinstance(value, float) else str(value))
+    for section, pattern in SECTIONS:
+        first = True
+        for name, value in metrics.items():
+            if pattern.search(name) and not (section == "answers" and "citation" in name):
+                table.add_row(section if first else "", name, fmt(name, value))
+                first = False
+        table.add_section()
     console.print(table)
-    misses = [
-        r
-        for r in report.results
-        if (r.answerable and not r.contains_gold) or (not r.answerable and not r.refused)
-    ]
-    if misses:
-        worst = Table(title=f"misses ({len(misses)})", show_lines=True)
-        for col in ("case", "question", "gold", "answer"):
-            worst.add_column(col, overflow="fold")
-        for r in misses[:15]:
-            worst.add_row(
-                f"{r.case_id}/{r.turn}", r.question, " | ".join(r.answers) or "—", r.answer[:200]
+    console.print(
+        "[dim]EM/F1 are KorQuAD's; an extractive answerer quotes whole sentences, so they are "
+        "low by construction — answer_contains_gold is the fair answer metric.[/]"
+    )
+    judge = data.get("judge") or {}
+    if judge:
+        console.print(f"[dim]LLM judge (faithfulness/relevance): {escape(judge['note'])}[/]")
+
+    if data.get("per_tag"):
+        k = max(ks)
+        cols = [
+            f"recall@{k}",
+            "mrr@10",
+            "ndcg@10",
+            "answer_contains_gold",
+            "f1",
+            "refusal_recall",
+            "total_p50_ms",
+        ]
+        tags = Table(title="per tag", title_justify="left")
+        tags.add_column("tag")
+        tags.add_column("n", justify="right")
+        for c in cols:
+            tags.add_column(c, justify="right")
+        for tag, tm in data["per_tag"].items():
+            tags.add_row(tag, fmt("questions", tm["questions"]), *(fmt(c, tm[c]) for c in cols))
+        console.print(tags)
+
+    worst = worst_failures(data["results"], ks)
+    failed = sum(not r["passed"] for r in data["results"])
+    if worst:
+        t = Table(
+            title=f"worst failures ({len(worst)} of {failed})",
+            show_lines=True,
+            title_justify="left",
+        )
+        for col in ("case", "question", "gold", "answer", "retrieved (rank of gold)"):
+            t.add_column(col, overflow="fold")
+        for r in worst:
+            rank = r["first_gold_rank"]
+            titles = " | ".join(_short(t, 28) for t in r["ranked_titles"][:3])
+            t.add_row(
+                f"{r['case_id']}/{r['turn']}",
+                escape(r["question"]),
+                escape(" | ".join(r["answers"]) or "(unanswerable)"),
+                escape(r["answer"][:200]),
+                escape(f"{titles} ({rank if rank else '—'})"),
             )
-        console.print(worst)
+        console.print(t)
+    if comparison:
+        print_comparison(comparison, console)
+    for note in data.get("notes", []):
+        console.print(f"[yellow]{escape(note)}[/]")
+
+
+def _short(text: str, n: int) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def print_comparison(comparison: dict[str, Any], console: Console) -> None:
+    colour = {"better": "green", "worse": "red", "same": "dim"}
+    t = Table(
+        title=f"compared with {comparison['previous'] or 'previous run'}", title_justify="left"
+    )
+    for col in ("metric", "before", "after", "change"):
+        t.add_column(col, justify="left" if col == "metric" else "right")
+    for row in comparison["metrics"]:
+        if row["verdict"] == "same":
+            continue
+        name = row["metric"]
+        sign = "+" if row["delta"] > 0 else ""
+        change = f"[{colour[row['verdict']]}]{sign}{fmt(name, row['delta'])}[/]"
+        t.add_row(name, fmt(name, row["before"]), fmt(name, row["after"]), change)
+    if t.row_count:
+        console.print(t)
+    else:
+        console.print("[dim]no metric changed[/]")
+    for label, rows, style in (
+        ("regressed", comparison["regressed"], "red"),
+        ("improved", comparison["improved"], "green"),
+    ):
+        if not rows:
+            console.print(f"[dim]{label}: no cases[/]")
+            continue
+        console.print(f"[{style}]{label}: {len(rows)} case(s)[/]")
+        for r in rows[:20]:
+            console.print(f"  [{style}]{r['case']}[/] {escape(r['question'][:60])} — {r['why']}")
