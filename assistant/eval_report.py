@@ -270,7 +270,7 @@ def _settings(report: dict[str, Any]) -> str:
 # ----------------------------------------------------------------------------- charts
 
 W, H = 340, 230
-LEFT, RIGHT, TOP, BOTTOM = 44, 12, 28, 40
+LEFT, RIGHT, TOP, BOTTOM = 44, 12, 30, 46
 
 
 def _chart(svg: str) -> str:
@@ -327,8 +327,9 @@ def _recall_curve(metrics: dict[str, float], ks: list[int]) -> str:
             f"<text x='{x_of(i):.1f}' y='{H - BOTTOM + 14}' text-anchor='middle' "
             f"fill='#6b7280'>k={k}</text>"
         )
-    for (prefix, colour), dash in zip(
-        (("recall", PALETTE[0]), ("hit", PALETTE[1])), ("", "4 3"), strict=True
+    # recall under hit (wider, solid), so equal curves still show both.
+    for (prefix, colour), dash, stroke in zip(
+        (("recall", PALETTE[0]), ("hit", PALETTE[1])), ("", "5 4"), (4, 2), strict=True
     ):
         points = [
             (x_of(i), H - BOTTOM - plot_h * v)
@@ -339,15 +340,16 @@ def _recall_curve(metrics: dict[str, float], ks: list[int]) -> str:
             continue
         path = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
         body.append(
-            f"<polyline points='{path}' fill='none' stroke='{colour}' stroke-width='2' "
+            f"<polyline points='{path}' fill='none' stroke='{colour}' stroke-width='{stroke}' "
             f"stroke-dasharray='{dash}'/>"
         )
         for (x, y), k in zip(points, ks, strict=False):
             value = metrics.get(f"{prefix}@{k}", math.nan)
             body.append(f"<circle cx='{x:.1f}' cy='{y:.1f}' r='3' fill='{colour}'/>")
             if prefix == "recall":
+                ty = y - 8 if y - 8 > TOP + 12 else y + 16  # keep clear of the title
                 body.append(
-                    f"<text x='{x:.1f}' y='{y - 7:.1f}' text-anchor='middle'>{value:.2f}</text>"
+                    f"<text x='{x:.1f}' y='{ty:.1f}' text-anchor='middle'>{value:.2f}</text>"
                 )
     body.append(_legend_items([("recall@k", PALETTE[0]), ("hit@k", PALETTE[1])], W))
     return _svg("Retrieval recall@k", "".join(body))
@@ -367,9 +369,10 @@ def _latency_histogram(results: list[dict[str, Any]]) -> str:
         counts[b][0] += 1
         counts[b][1] += r["retrieve_ms"] / t if t else 0.5
         counts[b][2] += r["answer_ms"] / t if t else 0.5
-    ymax = max(c[0] for c in counts)
+    ticks = min(max(c[0] for c in counts), 5)
+    ymax = ticks * math.ceil(max(c[0] for c in counts) / ticks)  # whole-number gridlines
     plot_w, plot_h = W - LEFT - RIGHT, H - TOP - BOTTOM
-    body = [_y_axis(ymax, W, lambda v: f"{v:.0f}", ticks=min(ymax, 5) or 1)]
+    body = [_y_axis(ymax, W, lambda v: f"{v:.0f}", ticks=ticks)]
     bw = plot_w / bins
     for i, (n, rs, _as) in enumerate(counts):
         if not n:
@@ -391,7 +394,7 @@ def _latency_histogram(results: list[dict[str, Any]]) -> str:
             f"{width * i:.0f}</text>"
         )
     body.append(
-        f"<text x='{W - RIGHT}' y='{H - BOTTOM + 26}' text-anchor='end' fill='#6b7280'>ms</text>"
+        f"<text x='{W - RIGHT}' y='{H - 5}' text-anchor='end' fill='#6b7280'>total ms</text>"
     )
     body.append(_legend_items([("retrieve", PALETTE[0]), ("answer", PALETTE[2])], W))
     return _svg("Latency per turn (count by total ms)", "".join(body))
@@ -405,7 +408,7 @@ def _tag_bars(per_tag: dict[str, dict[str, float]], ks: list[int]) -> str:
         ("refusal_recall", PALETTE[3]),
     ]
     tags = list(per_tag)
-    width = max(W, LEFT + RIGHT + 64 * len(tags))
+    width = max(W, LEFT + RIGHT + 96 * len(tags))
     plot_w, plot_h = width - LEFT - RIGHT, H - TOP - BOTTOM
     body = [_y_axis(1.0, width, lambda v: f"{v:.1f}")]
     group = plot_w / max(len(tags), 1)
@@ -416,16 +419,18 @@ def _tag_bars(per_tag: dict[str, dict[str, float]], ks: list[int]) -> str:
             v = per_tag[tag].get(name, math.nan)
             if math.isnan(v):
                 continue
-            h = plot_h * v
+            h = max(plot_h * v, 1.5)  # a zero still shows as a sliver, unlike "no data"
             body.append(
                 f"<rect x='{x0 + j * bw:.1f}' y='{H - BOTTOM - h:.1f}' width='{bw - 1:.1f}' "
                 f"height='{h:.1f}' fill='{colour}'><title>{escape(tag)} {name} "
                 f"{v:.3f}</title></rect>"
             )
-        label = tag if len(tag) <= 12 else tag[:11] + "…"
+        label = tag if len(tag) <= 13 else tag[:12] + "…"
+        cx = x0 + (group - 10) / 2
         body.append(
-            f"<text x='{x0 + (group - 10) / 2:.1f}' y='{H - BOTTOM + 14}' "
-            f"text-anchor='middle'>{escape(label)} ({per_tag[tag]['questions']:.0f})</text>"
+            f"<text x='{cx:.1f}' y='{H - BOTTOM + 13}' text-anchor='middle'>{escape(label)}"
+            f"</text><text x='{cx:.1f}' y='{H - BOTTOM + 25}' text-anchor='middle' "
+            f"fill='#6b7280'>n={per_tag[tag]['questions']:.0f}</text>"
         )
     body.append(_legend_items([(n, c) for n, c in series], width))
     return _svg("Per tag", "".join(body), width)

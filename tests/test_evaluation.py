@@ -1,0 +1,315 @@
+"""Tests for the evaluation runner: metric maths on hand-made data, case loading, and the
+real pipeline (the session ``qa`` index) through ``evaluate`` and the ``assistant eval`` CLI."""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from assistant import metrics as m
+from assistant.cli import app
+from assistant.eval_report import render_html
+from assistant.evaluation import (
+    Case,
+    CaseFileError,
+    Turn,
+    compare,
+    evaluate,
+    is_squad,
+    load_cases,
+    parse_gates,
+    squad_workspace,
+)
+from tests.conftest import MODEL_DIR, SEED, make_settings
+
+# --------------------------------------------------------------------------- metrics
+
+
+def test_retrieval_metrics_on_a_hand_made_ranking() -> None:
+    ranked = ["a", "b", "c", "d", "e"]
+    relevant = {"b", "d"}
+    assert m.recall_at_k(ranked, relevant, 1) == 0.0
+    assert m.recall_at_k(ranked, relevant, 2) == 0.5
+    assert m.recall_at_k(ranked, relevant, 4) == 1.0
+    assert m.hit_at_k(ranked, relevant, 2) == 1.0
+    assert m.mrr_at_k(ranked, relevant, 10) == 0.5
+    assert m.mrr_at_k(ranked, relevant, 1) == 0.0
+    # DCG = 1/log2(3) + 1/log2(5); ideal = 1/log2(2) + 1/log2(3)
+    expected = (1 / math.log2(3) + 1 / math.log2(5)) / (1 + 1 / math.log2(3))
+    assert m.ndcg_at_k(ranked, relevant, 10) == pytest.approx(expected)
+    assert m.ndcg_at_k(ranked, relevant, 10) == pytest.approx(0.6509, abs=1e-4)
+    # Cut at 3: only b counts, ideal still has two relevant within 3.
+    assert m.ndcg_at_k(ranked, relevant, 3) == pytest.approx(
+        (1 / math.log2(3)) / (1 + 1 / math.log2(3))
+    )
+    assert m.ndcg_at_k(["x", "a"], {"a"}, 10) == pytest.approx(1 / math.log2(3))
+    assert m.ndcg_at_k(["a"], {"a"}, 10) == 1.0
+    assert m.recall_at_k(ranked, set(), 5) == 0.0
+    assert m.first_rank(ranked, relevant) == 2
+    assert m.first_rank(ranked, {"z"}) is None
+
+
+def test_korquad_normalisation_em_and_char_f1() -> None:
+    assert m.normalize_answer("'포괄적 전략적 파트너십' 조약!") == "포괄적 전략적 파트너십 조약"
+    assert m.normalize_answer("《삼국사기》  (三國史記)") == "삼국사기 三國史記"
+    assert m.normalize_answer("Hello,  World.") == "hello world"
+    assert m.exact_match("'영웅적'", "영웅적") == 1.0
+    assert m.exact_match("영웅적이라고", "영웅적") == 0.0
+    # Characters, whitespace ignored: pred 1만5천명 (5 chars) vs gold 약1만5천명 (6 chars).
+    assert m.char_f1("1만 5천 명", "약 1만 5천 명") == pytest.approx(2 * (5 / 6) / (1 + 5 / 6))
+    assert m.char_f1("1만5천명", "1만 5천 명") == 1.0
+    assert m.char_f1("가나", "다라") == 0.0
+    assert m.best_over_golds(m.exact_match, "베이징", ["서울", "베이징"]) == 1.0
+    assert m.best_over_golds(m.char_f1, "", []) == 0.0
+    assert m.contains_answer("북한은 약 1만5천 명을 보냈다.", ["1만 5천 명"])
+    assert not m.contains_answer("아무 말", ["", "   "])
+
+
+def test_percentile_and_mean() -> None:
+    assert m.percentile([1, 2, 3, 4], 50) == 2.5
+    assert m.percentile([10.0], 95) == 10.0
+    assert math.isnan(m.percentile([], 50))
+    assert math.isnan(m.mean([]))
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def test_load_jsonl_and_yaml(tmp_path: Path) -> None:
+    seed = load_cases(SEED)
+    assert len(seed) >= 30 and any(len(c.turns) == 2 for c in seed)
+    assert any(not c.turns[0].answers for c in seed)  # unanswerable ones
+    y = tmp_path / "cases.yaml"
+    y.write_text(
+        "cases:\n"
+        "  - id: a\n"
+        "    question: 한중 정상은 어디서 만났나?\n"
+        "    answers: 베이징\n"
+        "    gold_docs: [doc1]\n"
+        "    tags: [demo]\n"
+        "  - id: b\n"
+        "    turns:\n"
+        "      - {question: 첫 질문, gold_passages: [본문 일부]}\n"
+        '      - {question: "그는?"}\n',
+        "utf-8",
+    )
+    cases = load_cases(y)
+    assert [c.id for c in cases] == ["a", "b"]
+    assert cases[0].turns[0] == Turn("한중 정상은 어디서 만났나?", ["베이징"], ["doc1"], [])
+    assert cases[1].turns[0].gold_passages == ["본문 일부"]
+    assert cases[1].turns[1].answers == []
+
+
+def test_malformed_jsonl_line_names_the_line(tmp_path: Path) -> None:
+    f = tmp_path / "bad.jsonl"
+    f.write_text(
+        '{"id": "1", "question": "질문?", "answers": ["답"]}\n\n{"id": "2", "question": \n',
+        "utf-8",
+    )
+    with pytest.raises(CaseFileError, match=r"bad\.jsonl, line 3"):
+        load_cases(f)
+    f.write_text('{"id": "1", "answers": ["답"]}\n', "utf-8")
+    with pytest.raises(CaseFileError, match=r"line 1.*question"):
+        load_cases(f)
+    f.write_text('{"id": "1", "question": "q", "answers": [{"x": 1}]}\n', "utf-8")
+    with pytest.raises(CaseFileError, match="answers"):
+        load_cases(f)
+
+
+def test_malformed_yaml_names_the_line(tmp_path: Path) -> None:
+    f = tmp_path / "bad.yaml"
+    f.write_text("- id: a\n  question: 좋아\n- id: b\n  question: [unclosed\n", "utf-8")
+    with pytest.raises(CaseFileError, match=r"line \d"):
+        load_cases(f)
+    f.write_text("- id: a\n  question: 좋아\n- id: b\n  answers: [x]\n", "utf-8")
+    with pytest.raises(CaseFileError, match=r"line 3.*question"):
+        load_cases(f)
+
+
+def test_gates_parse_and_reject_unknown_metrics() -> None:
+    gates = parse_gates(["recall@5=0.9", "total_p95_ms=500"], [1, 5])
+    assert gates[0].check({"recall@5": 0.8}) == "recall@5 = 0.8 is under the threshold 0.9"
+    assert gates[0].check({"recall@5": 0.95}) is None
+    assert "above the maximum" in (gates[1].check({"total_p95_ms": 900.0}) or "")
+    with pytest.raises(ValueError, match="unknown metric 'recal@5'"):
+        parse_gates(["recal@5=0.9"], [1, 5])
+    with pytest.raises(ValueError, match="METRIC=VALUE"):
+        parse_gates(["recall@5"], [1, 5])
+
+
+# --------------------------------------------------------------------------- real runs
+
+SMALL = ["q01", "q06", "q21", "u01", "f01"]
+
+
+@pytest.fixture(scope="module")
+def small_cases() -> list[Case]:
+    return [c for c in load_cases(SEED) if c.id in SMALL]
+
+
+@pytest.fixture(scope="module")
+def small_report(qa, small_cases):
+    return evaluate(qa, small_cases, ks=[1, 3, 5], progress=False, source="seed-subset")
+
+
+def test_evaluate_scores_the_real_pipeline(small_report) -> None:
+    d = small_report.to_dict()
+    met = d["metrics"]
+    assert met["questions"] == 6 and met["unanswerable"] == 1
+    for name in ("recall@1", "recall@5", "mrr@10", "ndcg@10", "f1", "answer_contains_gold"):
+        assert 0.0 <= met[name] <= 1.0, name
+    assert met["recall@5"] >= met["recall@1"]
+    assert met["retrieve_p50_ms"] > 0
+    assert set(d["per_tag"]) >= {"main", "related", "followup", "unanswerable"}
+    r = next(r for r in d["results"] if r["case_id"] == "q21")
+    assert r["ranked_docs"] and len(r["ranked_docs"]) == len(set(r["ranked_docs"]))
+    assert r["first_gold_rank"] is not None
+    assert d["judge"]["status"] == "skipped" and "no LLM" in d["judge"]["note"]
+    assert d["settings"]["answerer"] == "extractive" and "llm_api_key" not in d["settings"]
+    json.dumps(d)  # the schema is plain JSON
+
+
+def test_ctrl_c_gives_a_partial_report(qa, small_cases) -> None:
+    def interrupt(_result) -> None:
+        raise KeyboardInterrupt
+
+    report = evaluate(qa, small_cases, ks=[1], progress=False, on_turn=interrupt)
+    assert report.partial and len(report.results) == 1
+    assert report.to_dict()["cases_done"] == 1
+    assert "interrupted" in report.notes[0]
+    assert "Partial run" in render_html(report.to_dict())
+
+
+def test_compare_finds_an_injected_regression(small_report) -> None:
+    before = small_report.to_dict()
+    after = copy.deepcopy(before)
+    victim = next(r for r in after["results"] if r["passed"] and r["answerable"])
+    victim.update(passed=False, first_gold_rank=None)
+    after["metrics"]["recall@5"] -= 0.2
+    diff = compare(before, after)
+    assert [c["case"] for c in diff["regressed"]] == [f"{victim['case_id']}/{victim['turn']}"]
+    assert "no longer passes" in diff["regressed"][0]["why"]
+    row = next(r for r in diff["metrics"] if r["metric"] == "recall@5")
+    assert row["verdict"] == "worse"
+    back = compare(after, before)
+    assert [c["case"] for c in back["improved"]] == [diff["regressed"][0]["case"]]
+
+
+def test_html_report_is_self_contained(small_report) -> None:
+    d = small_report.to_dict()
+    page = render_html(d, compare(d, d))
+    assert page.count("<svg") == 3
+    assert "recall@k" in page and "Per tag" in page and "Worst failures" in page
+    for external in ("<script", "<link", "src=", "@import", "url("):
+        assert external not in page
+    assert "http" not in page.replace("http://www.w3.org/2000/svg", "")
+
+
+# --------------------------------------------------------------------------- the CLI
+
+
+def _cli_env(settings) -> dict[str, str]:
+    return {"ASSISTANT_DATA_DIR": str(settings.data_dir), "ASSISTANT_MODEL_DIR": str(MODEL_DIR)}
+
+
+def test_cli_gates_and_compare(qa, settings, tmp_path: Path) -> None:
+    cases = tmp_path / "cases.jsonl"
+    lines = [ln for ln in SEED.read_text("utf-8").splitlines() if json.loads(ln)["id"] in SMALL]
+    # A case that cannot pass (its gold document does not exist), to plant a regression.
+    lines.append(
+        json.dumps({"id": "planted", "question": "러시아 대사는 누구였나?",
+                    "answers": ["없는정답문자열"], "gold_docs": ["no-such-doc"]})
+    )  # fmt: skip
+    cases.write_text("\n".join(lines) + "\n", "utf-8")
+    runner = CliRunner()
+    env = _cli_env(settings)
+    out_json, html = tmp_path / "run.json", tmp_path / "run.html"
+    first = runner.invoke(
+        app,
+        ["eval", str(cases), "-q", "--k", "1,5", "--json", str(out_json), "--html", str(html),
+         "--fail-under", "recall@5=0.5"],
+        env=env,
+    )  # fmt: skip
+    assert first.exit_code == 0, first.output
+    report = json.loads(out_json.read_text("utf-8"))
+    assert report["schema"] == 1 and report["ks"] == [1, 5]
+    assert html.read_text("utf-8").startswith("<!doctype html>")
+
+    failing = runner.invoke(
+        app, ["eval", str(cases), "-q", "--fail-under", "recall@1=1.01"], env=env
+    )
+    assert failing.exit_code == 1
+    assert "recall@1" in failing.output and "under the threshold 1.01" in failing.output
+
+    unknown = runner.invoke(app, ["eval", str(cases), "--fail-under", "recal=0.5"], env=env)
+    assert unknown.exit_code == 2 and "unknown metric 'recal'" in unknown.output
+
+    # The previous run had the planted case passing with its gold document first.
+    previous = copy.deepcopy(report)
+    planted = next(r for r in previous["results"] if r["case_id"] == "planted")
+    assert not planted["passed"] and planted["first_gold_rank"] is None
+    planted.update(passed=True, first_gold_rank=1)
+    prev_path = tmp_path / "previous.json"
+    prev_path.write_text(json.dumps(previous), "utf-8")
+    diffed = runner.invoke(app, ["eval", str(cases), "-q", "--compare", str(prev_path)], env=env)
+    assert diffed.exit_code == 0, diffed.output
+    assert "regressed: 1 case(s)" in diffed.output
+    assert "planted/0" in diffed.output and "no longer passes" in diffed.output
+
+
+@pytest.mark.slow
+def test_cli_evaluates_a_squad_file_in_its_own_index(qa, settings, tmp_path: Path) -> None:
+    squad = {
+        "version": "KorQuAD_v1.0_dev",
+        "data": [
+            {
+                "title": "세종",
+                "paragraphs": [
+                    {
+                        "context": "세종은 조선의 제4대 왕으로 1443년 훈민정음을 창제하였다.",
+                        "qas": [
+                            {
+                                "id": "s1",
+                                "question": "훈민정음을 창제한 해는?",
+                                "answers": [{"text": "1443년", "answer_start": 14}],
+                            }
+                        ],
+                    },
+                    {
+                        "context": "장영실은 세종 때 자격루와 측우기를 만든 과학자이다.",
+                        "qas": [
+                            {
+                                "id": "s2",
+                                "question": "측우기를 만든 과학자는?",
+                                "answers": [{"text": "장영실", "answer_start": 0}],
+                            }
+                        ],
+                    },
+                ],
+            }
+        ],
+    }
+    path = tmp_path / "mini_squad.json"
+    path.write_text(json.dumps(squad, ensure_ascii=False), "utf-8")
+    assert is_squad(path) and not is_squad(SEED)
+    data_dir = tmp_path / "data"
+    cases, corpus_dir, eval_settings = squad_workspace(path, make_settings(data_dir))
+    assert [c.turns[0].gold_docs for c in cases] == [["세종#0"], ["세종#1"]]
+    assert eval_settings.data_dir.is_relative_to(data_dir / "eval-corpora")
+    assert eval_settings.models_dir == MODEL_DIR
+    assert (corpus_dir / "paragraphs.jsonl").read_text("utf-8").count("\n") == 2
+    out_json = tmp_path / "squad.json"
+    env = {"ASSISTANT_DATA_DIR": str(data_dir), "ASSISTANT_MODEL_DIR": str(MODEL_DIR)}
+    result = CliRunner().invoke(
+        app, ["eval", str(path), "-q", "--k", "1,5", "--json", str(out_json)], env=env
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(out_json.read_text("utf-8"))
+    assert report["metrics"]["questions"] == 2
+    assert report["metrics"]["recall@5"] == 1.0
+    assert not (data_dir / "index" / "news").exists()  # the user's index was not touched
