@@ -1,0 +1,78 @@
+"""The store against a real `chroma run` server on loopback, and with the server gone."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import chromadb
+import pytest
+from chromadb.config import Settings as ChromaSettings
+
+from assistant.service import Assistant
+from assistant.store import Store, StoreUnavailable
+from tests.conftest import CORPUS, make_settings
+
+pytestmark = pytest.mark.server
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture()
+def chroma_server(tmp_path: Path):
+    port = _free_port()
+    chroma = Path(sys.executable).with_name("chroma")
+    proc = subprocess.Popen(
+        [str(chroma), "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1",
+         "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    client_settings = ChromaSettings(anonymized_telemetry=False)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            chromadb.HttpClient(host="127.0.0.1", port=port, settings=client_settings).heartbeat()
+            break
+        except Exception:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                proc.kill()
+                pytest.fail("chroma run did not come up within 60 s")
+            time.sleep(0.3)
+    yield proc, port
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+def test_ingest_and_ask_through_a_chroma_server(chroma_server, tmp_path: Path, settings) -> None:
+    proc, port = chroma_server
+    qa = Assistant(make_settings(tmp_path / "data", chroma_host="127.0.0.1", chroma_port=port))
+    assert qa.ingest([CORPUS], progress=False).new == 8
+    answer = qa.ask("러시아의 평양 주재 대사는 누구였나?")
+    assert "마체고라" in answer.text and answer.citations
+    # the vectors really are on the server
+    remote = chromadb.HttpClient(host="127.0.0.1", port=port,
+                                 settings=ChromaSettings(anonymized_telemetry=False))
+    assert remote.get_collection("news").count() == qa.store.counts()[1]
+
+    proc.terminate()
+    proc.wait(timeout=20)
+    down = qa.ask("러시아의 평양 주재 대사는 누구였나?")
+    assert down.status == "error" and down.refused
+    assert f"127.0.0.1:{port}" in down.text and "chroma run" in down.text
+
+
+def test_a_server_that_is_down_gives_a_clear_message(tmp_path: Path) -> None:
+    port = _free_port()
+    with pytest.raises(StoreUnavailable) as info:
+        Store(make_settings(tmp_path, chroma_host="127.0.0.1", chroma_port=port))
+    message = str(info.value)
+    assert f"http://127.0.0.1:{port}" in message
+    assert "chroma run --path" in message and "ASSISTANT_CHROMA_HOST" in message
