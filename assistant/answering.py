@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 from langchain_core.documents import Document
 
-from assistant.korean import KoreanAnalyzer, Span
+from assistant.answer_types import Token, expectation
+from assistant.korean import KoreanAnalyzer, Span, content_terms
 from assistant.lexical import LexicalIndex
 from assistant.store import Store, sentence_id
 from assistant.texts import Texts
@@ -24,6 +25,8 @@ from assistant.texts import Texts
 W_COVERAGE, W_DENSE, W_RETRIEVAL = 0.5, 0.35, 0.15
 # e5 cosines crowd into a narrow band; this maps the useful part of it to 0..1.
 COS_FLOOR, COS_CEIL = 0.75, 0.92
+# A sentence of the expected answer type must score at least this share of the best one.
+TYPE_FLOOR = 0.75
 
 
 @dataclass(slots=True)
@@ -79,6 +82,8 @@ class ScoredSentence:
     score: float
     coverage: float
     cosine: float
+    text: str
+    tokens: list[Token]
 
 
 class ExtractiveAnswerer:
@@ -118,14 +123,15 @@ class ExtractiveAnswerer:
         scored = []
         for (span, doc), sid in zip(candidates.values(), ids, strict=True):
             text = _sentence_text(doc, span)
-            terms = set(self.analyzer.terms(text))
+            tokens = self.analyzer.tokens(text)
+            terms = set(content_terms(tokens))
             coverage = sum(w for t, w in weights.items() if t in terms) / total if total else 0.0
             vec = vectors.get(sid)
             cosine = float(vec @ query_vector) if vec is not None else 0.0
             dense = min(max((cosine - COS_FLOOR) / (COS_CEIL - COS_FLOOR), 0.0), 1.0)
             retrieval = doc.metadata["score"] / top_retrieval
             score = W_COVERAGE * coverage + W_DENSE * dense + W_RETRIEVAL * retrieval
-            scored.append(ScoredSentence(span, doc, score, coverage, cosine))
+            scored.append(ScoredSentence(span, doc, score, coverage, cosine, text, tokens))
         scored.sort(key=lambda s: -s.score)
         return scored
 
@@ -133,6 +139,8 @@ class ExtractiveAnswerer:
         self, question: str, docs: list[Document], query_vector: np.ndarray, language: str
     ) -> Answer:
         scored = self.score_sentences(question, docs, query_vector)
+        if scored and scored[0].score >= self.threshold:
+            scored = self._of_expected_type(question, scored)
         if not scored or scored[0].score < self.threshold:
             return Answer(
                 question,
@@ -148,6 +156,29 @@ class ExtractiveAnswerer:
         citations = [_citation(i, s) for i, s in enumerate(chosen, start=1)]
         text = " ".join(f"{c.sentence} [{c.number}]" for c in citations)
         return Answer(question, text, False, citations, language=language, documents=docs)
+
+    def _of_expected_type(
+        self, question: str, scored: list[ScoredSentence]
+    ) -> list[ScoredSentence]:
+        """Keep the strong sentences that can hold the kind of answer asked for.
+
+        A sentence far below the best one is not promoted just for holding a number.
+        """
+        wanted = expectation(self.analyzer.tokens(question))
+        if not wanted.any:
+            return scored
+        floor = max(self.threshold, scored[0].score * TYPE_FLOOR)
+        context: dict[str, set[str]] = {}
+        kept = []
+        for s in scored:
+            if s.score < floor:
+                break
+            cid = s.doc.metadata["chunk_id"]
+            if cid not in context:
+                context[cid] = set(self.analyzer.terms(s.doc.page_content))
+            if wanted.met_by(s.text, s.tokens, context[cid]):
+                kept.append(s)
+        return kept
 
 
 def _term_weights(terms: list[str], lexical: LexicalIndex) -> dict[str, float]:
@@ -170,7 +201,7 @@ def _citation(number: int, s: ScoredSentence) -> Citation:
         start=s.span.start,
         end=s.span.end,
         score=round(s.score, 4),
-        sentence=_sentence_text(s.doc, s.span),
+        sentence=s.text,
         chunk_id=m["chunk_id"],
         chunk_start=m["start"],
         url=m.get("url"),

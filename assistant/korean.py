@@ -65,9 +65,12 @@ class KoreanAnalyzer:
 
     def terms(self, text: str) -> list[str]:
         """Content morphemes, lower-cased; the unit of BM25 and of answer overlap."""
+        return content_terms(self.tokens(text))
+
+    def tokens(self, text: str) -> list[tuple[str, str]]:
+        """(form, tag) pairs, for rules that need the grammar, not just the terms."""
         with self._lock:
-            tokens = self._kiwi.tokenize(text)
-        return [_term(t.form, t.tag) for t in tokens if t.tag in CONTENT_TAGS]
+            return [(t.form, t.tag) for t in self._kiwi.tokenize(text)]
 
     def terms_many(self, texts: Iterable[str]) -> list[list[str]]:
         return [self.terms(t) for t in texts]
@@ -79,6 +82,10 @@ class KoreanAnalyzer:
         content = [t for t in tokens if t.tag in CONTENT_TAGS]
         refers = any(t.form in ANAPHORA_FORMS and t.tag in {"NP", "MM"} for t in tokens)
         return refers or len(content) <= 1
+
+
+def content_terms(tokens: list[tuple[str, str]]) -> list[str]:
+    return [_term(form, tag) for form, tag in tokens if tag in CONTENT_TAGS]
 
 
 def _term(form: str, tag: str) -> str:

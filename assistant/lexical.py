@@ -9,6 +9,7 @@ interrupted after Chroma and the catalog were updated, and the index is rebuilt.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import shutil
 from collections import Counter
@@ -16,10 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import bm25s
-import logging
+import numpy as np
 
 logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every build at DEBUG
-import numpy as np
 
 
 @dataclass(slots=True)

@@ -1,0 +1,81 @@
+"""What kind of answer a Korean question asks for, and whether a sentence can be one.
+
+An extractive answerer that only measures overlap happily answers "푸틴의 나이는?" with a
+sentence about Putin, or "사상자는 몇 명?" with a troop count. Checking the expected
+answer type (a count with its unit, an age, a date, a cause) and that the counted thing is
+named at all turns those into refusals, as a person reading the passage would.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+Token = tuple[str, str]  # (form, kiwi tag)
+
+DATE_WORDS = re.compile(
+    r"\d+\s*(년|월|일)|[월화수목금토일]요일|작년|올해|내년|지난해|어제|오늘|내일"
+)
+CAUSE_WORDS = re.compile(r"때문|원인|이유|탓|인해|인한|촉발|계기|덕분|따라")
+AGE = re.compile(r"\d+\s*(세|살)")
+DATE_QUESTION = frozenset({"언제", "며칠", "날짜", "시기"})
+CAUSE_QUESTION = frozenset({"왜", "원인"})
+PARTICLES = frozenset({"JX", "JKS", "JKG"})
+
+
+@dataclass(frozen=True, slots=True)
+class Expectation:
+    counter: str | None = None  # unit after 몇: 명, km, 년 …
+    counted: str | None = None  # the thing counted: 사상자 in "사상자는 몇 명"
+    age: bool = False
+    date: bool = False
+    cause: bool = False
+
+    @property
+    def any(self) -> bool:
+        return bool(self.counter or self.counted or self.age or self.date or self.cause)
+
+    def met_by(self, sentence: str, tokens: list[Token], context_terms: set[str]) -> bool:
+        """True when the sentence can hold this kind of answer."""
+        if self.counter and not _number_with(tokens, self.counter):
+            return False
+        if self.counted and self.counted not in context_terms:
+            return False
+        if self.age and not AGE.search(sentence):
+            return False
+        if self.date and not DATE_WORDS.search(sentence):
+            return False
+        return not (self.cause and not CAUSE_WORDS.search(sentence))
+
+
+def expectation(tokens: list[Token]) -> Expectation:
+    forms = [f for f, _ in tokens]
+    counter = counted = None
+    for i, (form, tag) in enumerate(tokens):
+        if form == "몇" and tag == "MM" and i + 1 < len(tokens):
+            counter = tokens[i + 1][0].lower()
+            j = i - 1
+            if j >= 0 and tokens[j][1] in PARTICLES:
+                j -= 1
+            if j >= 0 and tokens[j][1] in {"NNG", "NNP"}:
+                counted = tokens[j][0].lower()
+    return Expectation(
+        counter=counter,
+        counted=counted,
+        age="나이" in forms,
+        date=any(f in DATE_QUESTION for f in forms) or (counter in {"월", "일"}),
+        cause=any(f in CAUSE_QUESTION for f in forms),
+    )
+
+
+def _number_with(tokens: list[Token], counter: str) -> bool:
+    """A number (digits, maybe with 만/천 numerals) directly followed by the counter."""
+    for i, (_, tag) in enumerate(tokens):
+        if tag != "SN":
+            continue
+        j = i + 1
+        while j < len(tokens) and tokens[j][1] in {"NR", "SN"}:
+            j += 1
+        if j < len(tokens) and tokens[j][0].lower() == counter:
+            return True
+    return False
