@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 UPLOAD_TYPES = (".txt", ".md", ".html", ".htm", ".json", ".jsonl")
+UPLOAD_STEPS = 10  # most ingest calls per upload (each rebuilds the BM25 index once)
 STREAM_DELAY = 0.02  # seconds between streamed steps of an answer already complete
 THEME_FONTS = ["Pretendard", "Noto Sans KR", "NanumGothic", "Malgun Gothic", "system-ui"]
 APP_CSS = "#status p { margin: 0; } #sources { max-height: 640px; overflow-y: auto; }"
@@ -193,7 +194,7 @@ def build_app(qa: Assistant | Engine, settings: Settings, *, language: str = "ko
             t("feedback_saved") if record["rating"] in {"up", "down"} else t("feedback_removed")
         )
 
-    def upload(files: list[str] | None, progress: gr.Progress = gr.Progress(track_tqdm=True)):  # noqa: B008
+    def upload(files: list[str] | None, progress: gr.Progress = gr.Progress()):  # noqa: B008
         if not engine.ready:
             return t("still_loading"), engine.status(texts)
         try:
@@ -286,12 +287,18 @@ def build_app(qa: Assistant | Engine, settings: Settings, *, language: str = "ko
                         css_template=PANEL_CSS,
                     )
                 with gr.Accordion(t("settings_label"), open=False, elem_id="settings-panel"):
-                    k = gr.Slider(1, 20, value=settings.k, step=1, label=t("top_k_label"))
+                    k = gr.Slider(
+                        1, 20, settings.k, step=1, elem_id="top-k", label=t("top_k_label")
+                    )
+                    weight = {"minimum": 0, "maximum": 1, "step": 0.05}
                     bm25 = gr.Slider(
-                        0, 1, value=settings.bm25_weight, step=0.05, label=t("bm25_label")
+                        value=settings.bm25_weight, elem_id="bm25", label=t("bm25_label"), **weight
                     )
                     dense = gr.Slider(
-                        0, 1, value=settings.dense_weight, step=0.05, label=t("dense_label")
+                        value=settings.dense_weight,
+                        elem_id="dense",
+                        label=t("dense_label"),
+                        **weight,
                     )
                     answerer = gr.Dropdown(
                         [(t("answerer_extractive"), "extractive")],
@@ -333,9 +340,12 @@ def _ingest_uploads(
 ) -> str:
     """Copy uploads into DATA_DIR/uploads (so they outlive Gradio's temp files) and ingest.
 
-    A file uploaded again under the same name replaces the earlier one, which the ingest
-    then treats as a changed article.
+    Files go in at most ``UPLOAD_STEPS`` batches so the bar moves without rebuilding BM25
+    once per file. A file uploaded again under the same name replaces the earlier one,
+    which the ingest then treats as a changed article.
     """
+    from assistant.ingest import IngestReport
+
     assert engine.qa is not None
     accepted = [Path(f) for f in files if Path(f).suffix.lower() in UPLOAD_TYPES]
     rejected = [Path(f).name for f in files if Path(f).suffix.lower() not in UPLOAD_TYPES]
@@ -345,9 +355,15 @@ def _ingest_uploads(
         folder = settings.data_dir / "uploads"
         folder.mkdir(parents=True, exist_ok=True)
         copies = [Path(shutil.copyfile(f, folder / f.name)) for f in accepted]
-        progress(0.05, desc=texts.get("upload_ingesting", count=len(copies)))
+        size = -(-len(copies) // UPLOAD_STEPS)
+        batches = [copies[i : i + size] for i in range(0, len(copies), size)]
+        report = IngestReport()
+        desc = texts.get("upload_ingesting", count=len(copies))
         with engine.ingest_lock:
-            report = engine.qa.ingest(copies, progress=True, warn=warnings.append)
+            for batch in progress.tqdm(batches, desc=desc, unit="batch"):
+                part = engine.qa.ingest(batch, progress=False, warn=warnings.append)
+                for name in ("new", "changed", "unchanged", "deleted", "seconds"):
+                    setattr(report, name, getattr(report, name) + getattr(part, name))
     return upload_summary(report, warnings, rejected, texts)
 
 

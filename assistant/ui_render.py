@@ -234,10 +234,12 @@ def citation_html(c: dict[str, Any], turn: int, texts: UiTexts) -> str:
 
 
 def sources_html(turns: list[dict[str, Any]], texts: UiTexts) -> str:
-    """Every answer's sources, newest first and open; older answers folded."""
+    """Every answer's sources, newest first and open; older answers folded.
+
+    ``data-turn`` (the number of the latest complete answer) changes exactly when an
+    answer is finished, which is also what the browser tests wait for.
+    """
     shown = [t for t in reversed(turns) if t["citations"]]
-    if not shown:
-        return f'<p class="empty">{esc(texts.get("sources_empty"))}</p>'
     blocks = []
     for i, t in enumerate(shown):
         items = "".join(citation_html(c, t["turn"], texts) for c in t["citations"])
@@ -245,18 +247,16 @@ def sources_html(turns: list[dict[str, Any]], texts: UiTexts) -> str:
             f'<details class="turn" id="turn-{t["turn"]}"{" open" if i == 0 else ""}>'
             f'<summary>{esc(t["question"])}</summary><ol class="cites">{items}</ol></details>'
         )
-    return "".join(blocks)
+    if not shown:
+        key = "sources_none" if turns else "sources_empty"
+        blocks.append(f'<p class="empty">{esc(texts.get(key))}</p>')
+    return f'<div data-turn="{turns[-1]["turn"] if turns else 0}">{"".join(blocks)}</div>'
 
 
 def retrieved_html(turn: dict[str, Any] | None, texts: UiTexts) -> str:
-    """The passages the latest answer was chosen from, with fused and per-retriever scores.
-
-    ``data-turn`` says which answer the table belongs to: it changes once an answer is
-    complete, which is also what the browser tests wait for.
-    """
+    """The passages the latest answer was chosen from, with fused and per-retriever scores."""
     if not turn or not turn["retrieved"]:
-        number = turn["turn"] if turn else 0
-        return f'<p class="empty" data-turn="{number}">{esc(texts.get("retrieved_empty"))}</p>'
+        return f'<p class="empty">{esc(texts.get("retrieved_empty"))}</p>'
     head = "".join(
         f"<th>{esc(texts.get(k))}</th>"
         for k in ("retrieved_rank", "retrieved_passage", "retrieved_score")
@@ -276,8 +276,7 @@ def retrieved_html(turn: dict[str, Any] | None, texts: UiTexts) -> str:
             f"<td>{_num(r['score'])}</td><td>{_num(r['bm25'])}</td><td>{_num(r['dense'])}</td></tr>"
         )
     body = "".join(rows)
-    table = f'<table class="retrieved"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
-    return f'<div data-turn="{turn["turn"]}">{table}</div>'
+    return f'<table class="retrieved"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
 def _num(value: object) -> str:

@@ -1,0 +1,518 @@
+"""The browser app: rendering helpers (fast), then the real page in headless Chromium.
+
+The browser tests drive Debian's Chromium (``scripts/install-browser.sh``) through the
+Python playwright package against the app served in this process over the session's
+``qa`` (bundled corpus ingested), plus one run of ``app.py`` in a subprocess over a fresh
+data dir to see the first start. Screenshots go to ``artifacts/screenshots/``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from assistant.settings import PROJECT_ROOT, Settings
+from assistant.texts import Texts
+from assistant.ui_render import (
+    UiTexts,
+    answer_markdown,
+    esc,
+    highlight,
+    md_escape,
+    parse_history,
+    retrieved_html,
+    safe_url,
+    sources_html,
+    stream_prefixes,
+)
+from tests.conftest import MODEL_DIR, SEED, make_settings
+
+CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+BROWSER_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+]
+SHOTS = PROJECT_ROOT / "artifacts" / "screenshots"
+UI = UiTexts.load(PROJECT_ROOT / "prompts", "ko")
+MESSAGES = Texts.load(PROJECT_ROOT / "prompts")
+BOT = "#chat [data-testid='bot']"
+
+# A made-up article the bundled corpus knows nothing about; its last paragraph carries
+# markup that must show as text, never render or run.
+FESTIVAL = "\n\n".join(
+    [
+        "부산 불꽃축제, 올해 관람객 127만 명 몰려",
+        "부산시는 지난 토요일 광안리 해수욕장 일대에서 열린 제20회 부산 불꽃축제에 관람객 "
+        "127만 명이 찾았다고 밝혔다. 이는 지난해보다 약 9만 명 늘어난 규모다.",
+        "축제 조직위원회는 올해 처음으로 드론 500대를 동원한 공연을 선보였다고 설명했다.",
+        '행사 안내문에는 <img src=x onerror="window.__xss=1"> 와 '
+        "<script>window.__xss=2</script> 같은 문자열이 그대로 적혀 있었다.",
+    ]
+)
+
+
+# ----------------------------------------------------------------------------- rendering
+
+
+def citation(**overrides: Any) -> dict[str, Any]:
+    passage = "첫 문장이다. 마체고라는 10년간 재임했다. 끝 문장이다."
+    start = passage.index("마체고라")
+    end = passage.index("끝") - 1
+    c = {
+        "number": 1,
+        "doc_id": "d",
+        "title": "제목",
+        "source": "a.txt",
+        "url": None,
+        "published": None,
+        "text": passage,
+        "chunk_start": 100,
+        "start": 100 + start,
+        "end": 100 + end,
+        "sentence": passage[start:end],
+        "chunk_id": "d#0",
+        "score": 0.9,
+    }
+    return {**c, **overrides}
+
+
+def turn(citations: list[dict[str, Any]], number: int = 1, **overrides: Any) -> dict[str, Any]:
+    return {"turn": number, "question": "질문?", "citations": citations, **overrides}
+
+
+def test_highlight_marks_the_cited_sentence_only() -> None:
+    c = citation()
+    out = highlight(c["text"], c["sentence"], c["start"] - 100, c["end"] - 100)
+    assert out == "첫 문장이다. <mark>마체고라는 10년간 재임했다.</mark> 끝 문장이다."
+
+
+def test_highlight_escapes_markup_around_and_inside_the_sentence() -> None:
+    passage = "<script>alert(1)</script> 본문 <b>굵게</b>. 다음."
+    end = passage.index(" 다음")
+    out = highlight(passage, passage[:end], 0, end)
+    assert "<script>" not in out and "<b>" not in out
+    assert out.startswith("<mark>&lt;script&gt;alert(1)&lt;/script&gt;")
+    assert out.endswith("</mark> 다음.")
+
+
+def test_highlight_finds_the_sentence_when_offsets_are_off() -> None:
+    out = highlight("가나다. 라마바. 사아자.", "라마바.", 0, 3)
+    assert out == "가나다. <mark>라마바.</mark> 사아자."
+    assert highlight("가나다.", "없는 문장.", 0, 2) == "<mark>없는 문장.</mark>"
+
+
+def test_sources_html_escapes_every_article_field() -> None:
+    hostile = '<img src=x onerror="alert(1)">${1+1}{{x}}'
+    c = citation(title=hostile, source=hostile, url="javascript:alert(1)", published="2025-01-02")
+    out = sources_html([turn([c], question=hostile)], UI)
+    assert "<img" not in out and "javascript:" not in out
+    assert "${" not in out and "{{" not in out
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in out
+    assert 'id="src-1-1"' in out and "2025-01-02" in out and "<mark>" in out
+
+
+def test_sources_html_links_http_urls_and_folds_older_answers() -> None:
+    first = turn([citation(url="https://news.example/a?b=1&c=2")], 1)
+    second = turn([citation(number=2)], 2)
+    out = sources_html([first, second], UI)
+    assert 'data-turn="2"' in out
+    assert 'href="https://news.example/a?b=1&amp;c=2"' in out
+    assert out.index('id="turn-2" open') < out.index('id="turn-1"')
+    assert 'id="turn-1" open' not in out
+    assert UI.get("sources_empty") in sources_html([], UI)
+
+
+def test_safe_url_allows_only_http() -> None:
+    assert safe_url("https://a.example/x") == "https://a.example/x"
+    for bad in ("javascript:alert(1)", " JavaScript:alert(1)", "data:text/html,x", "", None):
+        assert safe_url(bad) is None
+
+
+def test_answer_markdown_links_known_markers_and_escapes_the_rest() -> None:
+    out = answer_markdown("<b>굵게</b> *별* $x$ [1] 참고 [9]", {1}, 3)
+    assert "[\\[1\\]](#src-3-1)" in out
+    assert "<b>" not in out and "&lt;b&gt;" in out
+    assert "\\*별\\*" in out and "\\$x\\$" in out and "\\[9\\]" in out
+
+
+def test_md_escape_and_esc_neutralise_templates() -> None:
+    assert "<" not in md_escape("<script>x</script>")
+    assert esc("${a} {{b}} <c>") == "&#36;&#123;a&#125; &#123;&#123;b&#125;&#125; &lt;c&gt;"
+
+
+def test_stream_prefixes_grow_to_the_whole_answer() -> None:
+    text = "마체고라는 10년간 대사로 재임했다. [1] " * 30
+    steps = list(stream_prefixes(text, max_steps=10))
+    assert 2 <= len(steps) <= 11
+    assert steps[-1] == text
+    assert all(a == b[: len(a)] for a, b in itertools.pairwise(steps))
+    assert list(stream_prefixes("")) == [""]
+
+
+def test_parse_history_accepts_pairs_and_objects() -> None:
+    assert parse_history('[["q", "a"], {"question": "q2", "answer": "a2"}]') == [
+        ("q", "a"),
+        ("q2", "a2"),
+    ]
+    assert parse_history("") == []
+    for bad in ("{", '["q"]', '[{"question": "q"}]', "3"):
+        with pytest.raises(ValueError):
+            parse_history(bad)
+
+
+def test_retrieved_html_shows_scores_and_marks_cited_rows() -> None:
+    row = {"rank": 1, "title": "<t>", "source": "a.txt", "url": None, "published": None}
+    row |= {"chunk_id": "c", "score": 1.0, "bm25": 4.5, "dense": 0.88, "cited": True}
+    out = retrieved_html(turn([], 4, retrieved=[row | {"text": "본문 " * 200}]), UI)
+    assert "1.000" in out and "4.500" in out and "0.880" in out
+    assert "&lt;t&gt;" in out and 'class="cited"' in out and "…" in out
+
+
+def test_ui_texts_have_the_same_keys_in_both_languages() -> None:
+    import tomllib
+
+    with (PROJECT_ROOT / "prompts" / "ui.toml").open("rb") as fh:
+        table = tomllib.load(fh)
+    assert set(table["ko"]) == set(table["en"])
+    assert UiTexts(table, "en").get("send") == "Send"
+    assert UiTexts(table, "xx").get("send") == table["ko"]["send"]
+
+
+def test_engine_views_leave_the_shared_search_alone(qa) -> None:
+    from assistant.ui import Engine
+
+    engine = Engine(qa)
+    before = (qa.search.bm25_weight, qa.search.dense_weight, qa.chain)
+    view = engine.view(0.0, 1.0, "extractive")
+    assert view is not qa and view.search is not qa.search
+    assert (view.search.bm25_weight, view.search.dense_weight) == (0.0, 1.0)
+    assert (qa.search.bm25_weight, qa.search.dense_weight, qa.chain) == before
+    assert engine.view(0.0, 1.0, "extractive") is view
+    assert engine.view(*before[:2], "extractive") is qa
+    answer = view.ask("러시아의 평양 주재 대사는 누구였나?")
+    assert all(d.metadata["bm25"] == 0 for d in answer.documents)
+
+
+# ----------------------------------------------------------------------------- browser
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class App:
+    url: str
+    settings: Settings
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    sync_api = pytest.importorskip("playwright.sync_api", reason="run scripts/install-browser.sh")
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} missing: run scripts/install-browser.sh")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=BROWSER_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def app(qa, tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
+    """The app in this process, over the session's index; uploads are forgotten afterwards."""
+    from assistant.ui import build_app, start
+
+    settings = make_settings(tmp_path_factory.mktemp("ui"), ui_port=free_port())
+    demo = build_app(qa, settings)
+    start(demo, settings, block=False)
+    yield App(f"http://127.0.0.1:{settings.ui_port}/", settings)
+    demo.close()
+    uploads = settings.data_dir / "uploads"
+    if uploads.exists():  # other tests expect the bundled corpus only
+        for f in uploads.iterdir():
+            f.unlink()
+        qa.ingest([uploads], progress=False)
+
+
+def open_page(browser: Any, url: str) -> Any:
+    context = browser.new_context(locale="ko-KR", viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(url)
+    return page
+
+
+@pytest.fixture
+def page(browser: Any, app: App) -> Iterator[Any]:
+    page = open_page(browser, app.url)
+    page.wait_for_selector("#question textarea")
+    yield page
+    page.context.close()
+
+
+def answered_turns(page: Any) -> int:
+    return int(page.locator("#sources [data-turn]").first.get_attribute("data-turn"))
+
+
+def ask(page: Any, question: str) -> str:
+    """Send a question and wait until its answer is complete (the turn marker moves on)."""
+    turns = answered_turns(page)
+    page.fill("#question textarea", question)
+    page.click("#send")
+    page.wait_for_selector(f'#sources [data-turn="{turns + 1}"]', state="attached")
+    return bot_text(page)
+
+
+def bot_text(page: Any) -> str:
+    return " ".join(page.locator(BOT).last.inner_text().split())
+
+
+def shot(page: Any, name: str) -> None:
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def followup_cases() -> list[dict[str, Any]]:
+    cases = [json.loads(line) for line in SEED.read_text("utf-8").splitlines() if line.strip()]
+    return [c for c in cases if "followup" in c.get("tags", [])]
+
+
+@pytest.mark.browser
+def test_conversation_with_citations_and_followups(page: Any) -> None:
+    text = ask(page, "러시아의 평양 주재 대사는 누구였나?")
+    assert "마체고라" in text and "[1]" in text
+    assert page.locator(f"{BOT} a[href='#src-1-1']").count() == 1
+    marks = [" ".join(m.split()) for m in page.locator("#sources #turn-1 mark").all_inner_texts()]
+    assert marks and all(m in text for m in marks), (marks, text)
+    assert any("마체고라" in m for m in marks)
+    # A marker leads to its entry in the sources panel, in this tab.
+    page.locator(f"{BOT} a[href='#src-1-1']").click()
+    page.wait_for_selector("#src-1-1.flash")
+    assert len(page.context.pages) == 1
+    shot(page, "01-answer-with-sources")
+
+    assert "10년" in ask(page, "그는 몇 년 동안 재임했어?")
+    assert page.locator("#sources details[open]").get_attribute("id") == "turn-2"
+    shot(page, "02-followup")
+
+    page.click("#clear")
+    page.wait_for_selector('#sources [data-turn="0"]', state="attached")
+    assert page.locator(BOT).count() == 0
+    assert UI.get("sources_empty") in page.inner_text("#sources")
+
+    second = followup_cases()[1]
+    for step in second["turns"]:
+        text = ask(page, step["question"])
+        assert any(gold in text for gold in step["answers"]), (step, text)
+    page.click("#retrieved-panel .label-wrap")
+    page.wait_for_selector("#retrieved table.retrieved", state="visible")
+    rows = page.locator("#retrieved tbody tr")
+    assert rows.count() == 5
+    assert re.fullmatch(r"\d\.\d{3}", rows.first.locator("td").nth(2).inner_text().strip())
+    shot(page, "03-second-followup-and-retrieved")
+
+
+@pytest.mark.browser
+def test_settings_apply_to_this_session_only(page: Any, qa) -> None:
+    page.click("#settings-panel .label-wrap")
+    for slider, value in (("#top-k", "2"), ("#bm25", "0")):
+        box = page.locator(f"{slider} input[type=number]")
+        box.fill(value)
+        box.press("Enter")
+    time.sleep(0.5)  # let the slider values reach the session
+    assert "마체고라" in ask(page, "러시아의 평양 주재 대사는 누구였나?")
+    page.click("#retrieved-panel .label-wrap")
+    page.wait_for_selector("#retrieved table.retrieved", state="visible")
+    rows = page.locator("#retrieved tbody tr")
+    assert rows.count() == 2
+    assert {rows.nth(i).locator("td").nth(3).inner_text() for i in range(2)} == {"0.000"}
+    assert (qa.search.bm25_weight, qa.search.dense_weight) == (0.5, 0.5)
+    shot(page, "04-settings")
+
+
+@pytest.mark.browser
+def test_rating_an_answer_appends_to_feedback_jsonl(page: Any, app: App) -> None:
+    question = "북한이 러시아에 보낸 병력 규모는?"
+    assert "1만 5천" in ask(page, question)
+    path = app.settings.data_dir / "feedback.jsonl"
+    before = len(path.read_text("utf-8").splitlines()) if path.exists() else 0
+    page.locator("#chat button[aria-label='좋아요']").last.click()
+    deadline = time.time() + 20
+    while time.time() < deadline and (
+        not path.exists() or len(path.read_text("utf-8").splitlines()) == before
+    ):
+        time.sleep(0.2)
+    record = json.loads(path.read_text("utf-8").splitlines()[-1])
+    assert record["rating"] == "up" and record["question"] == question
+    assert "1만 5천" in record["answer"] and record["citations"][0]["sentence"]
+    assert record["time"] and record["settings"]["k"] == app.settings.k
+
+
+@pytest.mark.browser
+def test_uploaded_article_can_be_asked_about(page: Any, app: App, tmp_path: Path) -> None:
+    article = tmp_path / "busan_fireworks.txt"
+    article.write_text(FESTIVAL, "utf-8")
+    page.set_input_files("#upload input[type=file]", str(article))
+    done = UI.get("upload_done").split(":")[0]
+    page.wait_for_function(
+        "t => document.querySelector('#upload-status').innerText.includes(t)", arg=done
+    )
+    assert (app.settings.data_dir / "uploads" / article.name).read_text("utf-8") == FESTIVAL
+    text = ask(page, "부산 불꽃축제 관람객은 몇 명이었나?")
+    assert "127만" in text, text
+    assert "busan_fireworks.txt" in page.inner_text("#sources")
+    page.click("#retrieved-panel .label-wrap")
+    page.wait_for_selector("#retrieved table.retrieved", state="visible")
+    assert "<img src=x onerror" in page.inner_text("#retrieved")  # shown as text
+    assert page.evaluate("window.__xss") is None  # and never run
+    shot(page, "05-upload")
+
+
+@pytest.mark.browser
+def test_unanswerable_question_gets_the_refusal(page: Any) -> None:
+    assert ask(page, "푸틴 대통령의 나이는?") == MESSAGES.get("refusal", "ko")
+    assert page.locator("#sources mark").count() == 0
+    shot(page, "06-refusal")
+
+
+@pytest.mark.browser
+def test_a_failure_shows_a_friendly_message(page: Any, qa, monkeypatch) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("index on fire")
+
+    monkeypatch.setattr(qa, "ask", broken)
+    page.fill("#question textarea", "러시아의 평양 주재 대사는 누구였나?")
+    page.click("#send")
+    expected = " ".join(UI.get("error").split())
+    page.wait_for_function(
+        "t => [...document.querySelectorAll(\"#chat [data-testid='bot']\")]"
+        ".some(m => m.innerText.includes(t))",
+        arg=expected[:20],
+    )
+    assert bot_text(page) == expected
+    assert "Traceback" not in page.inner_text("body") and "on fire" not in page.inner_text("body")
+
+
+@pytest.mark.browser
+def test_api_endpoints_for_scripts(app: App) -> None:
+    from gradio_client import Client
+
+    client = Client(app.url, verbose=False)
+    assert client.predict(api_name="/status")["ready"] is True
+    first = "러시아의 평양 주재 대사는 누구였나?"
+    answer = client.predict(first, "[]", api_name="/ask")
+    assert "마체고라" in answer
+    history = json.dumps([[first, answer]], ensure_ascii=False)
+    assert "10년" in client.predict("그는 몇 년 동안 재임했어?", history, api_name="/ask")
+
+
+@pytest.mark.browser
+def test_login_when_credentials_are_set(qa, browser: Any, tmp_path: Path) -> None:
+    from assistant.ui import build_app, start
+
+    settings = make_settings(
+        tmp_path, ui_port=free_port(), ui_username="reporter", ui_password="s3cret"
+    )
+    demo = build_app(qa, settings)
+    start(demo, settings, block=False)
+    page = open_page(browser, f"http://127.0.0.1:{settings.ui_port}/")
+    try:
+        page.wait_for_selector("input[type=password]")
+        assert page.locator("#question").count() == 0
+        page.locator("input[type=text]").first.fill("reporter")
+        page.fill("input[type=password]", "s3cret")
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#question textarea")
+    finally:
+        page.context.close()
+        demo.close()
+
+
+@pytest.mark.browser
+def test_first_start_serves_the_page_while_loading(browser: Any, tmp_path: Path) -> None:
+    """``python app.py`` over an empty data dir: status line first, then answers."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "ASSISTANT_DATA_DIR": str(tmp_path / "data"),
+        "ASSISTANT_MODEL_DIR": str(MODEL_DIR),
+        "ASSISTANT_UI_PORT": str(port),
+        "HF_HUB_OFFLINE": "1",
+    }
+    log = (tmp_path / "app.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, str(PROJECT_ROOT / "app.py")], env=env, stdout=log, stderr=log
+    )
+    try:
+        page = open_page_when_up(browser, f"http://127.0.0.1:{port}/", proc)
+        status = page.inner_text("#status")
+        loading = [UI.get(k) for k in ("status_starting", "status_loading_model")]
+        loading.append(UI.get("status_ingesting", count=1))
+        if status in loading:
+            shot(page, "00-first-start-loading")
+            assert UI.get("still_loading") in ask_raw(page, "러시아의 평양 주재 대사는 누구였나?")
+        ready = UI.get("status_ready", docs=8, chunks=0).split("—")[0].strip()
+        page.wait_for_function(
+            "t => document.querySelector('#status').innerText.includes(t)",
+            arg=ready,
+            timeout=300_000,
+        )
+        assert page.locator("#upload input[type=file]").is_enabled()
+        page.click("#clear")
+        page.wait_for_selector('#sources [data-turn="0"]', state="attached")
+        assert "마체고라" in ask(page, "러시아의 평양 주재 대사는 누구였나?")
+        shot(page, "07-first-start-ready")
+        page.context.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        log.close()
+    output = (tmp_path / "app.log").read_text("utf-8")
+    assert UI.get("status_loading_model") in output and "Traceback" not in output
+
+
+def open_page_when_up(browser: Any, url: str, proc: subprocess.Popen) -> Any:
+    import urllib.request
+
+    deadline = time.time() + 120
+    while True:
+        assert proc.poll() is None, "app.py exited"
+        try:
+            urllib.request.urlopen(url, timeout=2).close()
+            break
+        except OSError:
+            if time.time() > deadline:
+                raise
+            time.sleep(0.3)
+    page = open_page(browser, url)
+    page.wait_for_selector("#question textarea")
+    return page
+
+
+def ask_raw(page: Any, question: str) -> str:
+    """Ask where no turn completes (the engine is loading): wait for any new reply."""
+    before = page.locator(BOT).count()
+    page.fill("#question textarea", question)
+    page.click("#send")
+    page.wait_for_function(f'document.querySelectorAll("{BOT}").length > {before}')
+    return bot_text(page)
