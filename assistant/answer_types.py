@@ -52,7 +52,7 @@ def expectation(tokens: list[Token]) -> Expectation:
     forms = [f for f, _ in tokens]
     counter = counted = None
     for i, (form, tag) in enumerate(tokens):
-        if form == "몇" and tag == "MM" and i + 1 < len(tokens):
+        if form == "몇" and tag in {"MM", "NR"} and i + 1 < len(tokens):
             counter = tokens[i + 1][0].lower()
             j = i - 1
             if j >= 0 and tokens[j][1] in PARTICLES:
