@@ -46,6 +46,10 @@ UPLOAD_TYPES = (".txt", ".md", ".html", ".htm", ".json", ".jsonl")
 UPLOAD_STEPS = 10  # most ingest calls per upload (each rebuilds the BM25 index once)
 STREAM_DELAY = 0.02  # seconds between streamed steps of an answer already complete
 THEME_FONTS = ["Pretendard", "Noto Sans KR", "NanumGothic", "Malgun Gothic", "system-ui"]
+SKIP2 = (gr.skip(), gr.skip())
+LAUNCH = dict(
+    share=False, ssr_mode=False, show_error=False, footer_links=["api"], max_file_size="50mb"
+)
 APP_CSS = "#status p { margin: 0; } #sources { max-height: 640px; overflow-y: auto; }"
 
 
@@ -97,12 +101,6 @@ class Engine:
             log.exception("the assistant failed to start")
             self.failed = str(exc) or type(exc).__name__
 
-    def answerers(self) -> dict[str, Any]:
-        """Answerers a visitor may pick; LLM ones appear once the engine offers them."""
-        assert self.qa is not None
-        extra = getattr(self.qa, "answerers", None) or {}
-        return {self.qa.answerer.name: self.qa.answerer, **extra}
-
     def view(self, bm25_weight: float, dense_weight: float, answerer: str) -> Assistant:
         """The Assistant with other fusion weights or answerer, never changing the shared one.
 
@@ -124,7 +122,8 @@ class Engine:
                 view = copy.copy(qa)
                 view.search = copy.copy(qa.search)
                 view.search.bm25_weight, view.search.dense_weight = key[0], key[1]
-                view.answerer = self.answerers().get(answerer, qa.answerer)
+                # Only the extractive answerer exists so far; LLM ones arrive with issue 5.
+                view.answerer = (getattr(qa, "answerers", None) or {}).get(answerer, qa.answerer)
                 view.retriever = NewsRetriever(search=view.search)
                 view.chain = build_chain(view)
                 self._views[key] = view
@@ -138,10 +137,14 @@ def build_app(qa: Assistant | Engine, settings: Settings, *, language: str = "ko
     feedback_lock = threading.Lock()
     t = texts.get
 
+    def status_md() -> str:
+        return md_escape(engine.status(texts))  # an error message may hold any characters
+
     def history(turns: list[dict[str, Any]]) -> list[tuple[str, str]]:
-        return [
-            (x["question"], x["answer"]) for x in turns if x["status"] in {"answered", "refused"}
-        ]
+        return [(x["question"], x["answer"]) for x in turns if x["status"] != "invalid"]
+
+    def reply(chat: list, text: str, turns: list) -> tuple:  # a message, not an answer
+        return "", [*chat, {"role": "assistant", "content": md_escape(text)}], turns, *SKIP2
 
     def respond(
         message: str, chat: list, turns: list, k: int, bm25: float, dense: float, answerer: str
@@ -150,29 +153,29 @@ def build_app(qa: Assistant | Engine, settings: Settings, *, language: str = "ko
 
         question = (message or "").strip()
         if not question:
-            yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            yield (*[gr.skip()] * 5,)
             return
         chat = [*(chat or []), {"role": "user", "content": md_escape(question)}]
         lang = language_of(question)
         if not engine.ready:
-            reply = md_escape(t("still_loading", lang))
-            yield "", [*chat, {"role": "assistant", "content": reply}], turns, gr.skip(), gr.skip()
+            yield reply(
+                chat, engine.status(texts) if engine.failed else t("still_loading", lang), turns
+            )
             return
-        yield "", [*chat, {"role": "assistant", "content": "…"}], turns, gr.skip(), gr.skip()
+        yield reply(chat, "…", turns)
         try:
             view = engine.view(float(bm25), float(dense), answerer)
             answer = view.ask(question, history(turns), k=int(k))
         except Exception:
             log.exception("answering %r failed", question)
-            reply = md_escape(t("error", lang))
-            yield "", [*chat, {"role": "assistant", "content": reply}], turns, gr.skip(), gr.skip()
+            yield reply(chat, t("error", lang), turns)
             return
         turn = turn_record(answer, len(turns) + 1, len(chat))
         turn.update(k=int(k), bm25_weight=float(bm25), dense_weight=float(dense))
         numbers = {c.number for c in answer.citations}
         for prefix in stream_prefixes(answer.text):
-            reply = answer_markdown(prefix, numbers, turn["turn"])
-            yield gr.skip(), [*chat, {"role": "assistant", "content": reply}], *[gr.skip()] * 3
+            text = answer_markdown(prefix, numbers, turn["turn"])
+            yield gr.skip(), [*chat, {"role": "assistant", "content": text}], *[gr.skip()] * 3
             time.sleep(STREAM_DELAY)
         turns = [*turns, turn]
         yield gr.skip(), gr.skip(), turns, sources_html(turns, texts), retrieved_html(turn, texts)
@@ -196,28 +199,17 @@ def build_app(qa: Assistant | Engine, settings: Settings, *, language: str = "ko
 
     def upload(files: list[str] | None, progress: gr.Progress = gr.Progress()):  # noqa: B008
         if not engine.ready:
-            return t("still_loading"), engine.status(texts)
+            return t("still_loading"), status_md()
         try:
-            return _ingest_uploads(engine, settings, texts, files or [], progress), engine.status(
-                texts
-            )
+            return _ingest_uploads(engine, settings, texts, files or [], progress), status_md()
         except Exception:
             log.exception("ingesting uploads failed")
-            return t("upload_failed"), engine.status(texts)
+            return t("upload_failed"), status_md()
 
     def refresh() -> tuple:
-        """Status line, upload box and answerer menu follow the engine as it loads."""
-        loading = not engine.ready and engine.failed is None
-        names = list(engine.answerers()) if engine.ready else ["extractive"]
-        menu = gr.update(
-            choices=[(t(f"answerer_{n}") if n == "extractive" else n, n) for n in names]
-        )
-        return (
-            engine.status(texts),
-            gr.update(interactive=engine.ready),
-            gr.Timer(active=loading),
-            menu,
-        )
+        """The status line and the upload box follow the engine as it loads."""
+        active = not engine.ready and engine.failed is None
+        return status_md(), gr.update(interactive=engine.ready), gr.Timer(active=active)
 
     def api_ask(question: str, history: str = "[]") -> str:
         """One answer's text, for scripts: history is a JSON list of [question, answer]."""
@@ -238,16 +230,14 @@ def build_app(qa: Assistant | Engine, settings: Settings, *, language: str = "ko
 
     def api_status() -> dict[str, Any]:
         """Whether the engine is ready, and the status line the page shows."""
-        return {
-            "ready": engine.ready,
-            "failed": engine.failed is not None,
-            "status": engine.status(texts),
-        }
+        return dict(
+            ready=engine.ready, failed=engine.failed is not None, status=engine.status(texts)
+        )
 
     with gr.Blocks(title=t("title"), analytics_enabled=False, fill_width=True) as demo:
         turns = gr.State([])
         gr.Markdown(f"## {t('title')}\n{t('intro')}")
-        status = gr.Markdown(engine.status(texts), elem_id="status")
+        status = gr.Markdown(status_md(), elem_id="status")
         with gr.Row(equal_height=False):
             with gr.Column(scale=3):
                 chat = gr.Chatbot(
@@ -327,7 +317,7 @@ def build_app(qa: Assistant | Engine, settings: Settings, *, language: str = "ko
         chat.clear(clear, outputs=[box, chat, turns, sources, retrieved], **ui)  # its bin icon
         chat.like(rate, inputs=turns, **ui)
         files.upload(upload, inputs=files, outputs=[upload_status, status], **ui)
-        refresh_io = {"outputs": [status, files, timer, answerer], "concurrency_limit": None}
+        refresh_io = {"outputs": [status, files, timer], "concurrency_limit": None}
         timer.tick(refresh, **refresh_io, **ui)
         demo.load(refresh, **refresh_io, **ui)
         gr.api(api_ask, api_name="ask")
@@ -379,13 +369,9 @@ def start(demo: gr.Blocks, settings: Settings, *, block: bool = True) -> None:
         server_port=settings.ui_port,
         auth=auth,
         prevent_thread_lock=not block,
-        share=False,
-        ssr_mode=False,
-        show_error=False,
-        footer_links=["api"],
-        max_file_size="50mb",
         theme=gr.themes.Soft(primary_hue="indigo", font=THEME_FONTS, font_mono=["monospace"]),
         css=APP_CSS,
+        **LAUNCH,
     )
 
 
