@@ -21,6 +21,7 @@ AGE = re.compile(r"\d+\s*(세|살)")
 DATE_QUESTION = frozenset({"언제", "며칠", "날짜", "시기"})
 CAUSE_QUESTION = frozenset({"왜", "원인"})
 PARTICLES = frozenset({"JX", "JKS", "JKG"})
+TIME_COUNTERS = frozenset({"년", "월", "일", "시", "분", "초", "살", "세", "번", "차례", "주"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +54,9 @@ def expectation(tokens: list[Token]) -> Expectation:
     counter = counted = None
     for i, (form, tag) in enumerate(tokens):
         if form == "몇" and tag in {"MM", "NR"} and i + 1 < len(tokens):
-            counter = tokens[i + 1][0].lower()
+            counter, counter_tag = tokens[i + 1][0].lower(), tokens[i + 1][1]
+            if counter_tag != "NNB" or counter in TIME_COUNTERS:
+                continue  # a unit (km, %) or a time measures; it counts no named thing
             j = i - 1
             if j >= 0 and tokens[j][1] in PARTICLES:
                 j -= 1
