@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
@@ -52,7 +53,7 @@ def test_consecutive_chunks_share_one_sentence(chunker: Chunker) -> None:
     main = load_file(CORPUS / "000_e3f8f1e00a5f7b14.txt", CORPUS)[0]
     chunks = chunker.split(main)
     assert len(chunks) >= 3
-    pairs = [(a, b) for a, b in zip(chunks, chunks[1:], strict=False) if len(a.sentences) > 1]
+    pairs = [(a, b) for a, b in itertools.pairwise(chunks) if len(a.sentences) > 1]
     assert pairs
     for a, b in pairs:  # a one-sentence chunk cannot overlap without repeating itself
         assert a.sentences[-1] == b.sentences[0]

@@ -50,13 +50,15 @@ def test_utf8_bom_and_cp949_decode_to_the_same_text() -> None:
 
 
 def test_binary_file_is_refused_with_its_name() -> None:
-    with pytest.raises(UnreadableFile, match="photo.txt"):
+    with pytest.raises(UnreadableFile, match=r"photo\.txt"):
         decode(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)), "photo.txt")
 
 
 def test_folder_with_bad_files_warns_and_keeps_the_rest(tmp_path: Path) -> None:
     (tmp_path / "good.txt").write_text("제목입니다\n\n본문 첫 문장이다. 둘째 문장이다.", "utf-8")
-    (tmp_path / "korean-cp949.txt").write_bytes("윈도우 기사\n\n시씨피 구사구 본문이다.".encode("cp949"))
+    (tmp_path / "korean-cp949.txt").write_bytes(
+        "윈도우 기사\n\n시씨피 구사구 본문이다.".encode("cp949")
+    )
     (tmp_path / "binary.txt").write_bytes(b"\x00\x01\x02\xff" * 100)
     (tmp_path / "broken.json").write_text("{not json", "utf-8")
     (tmp_path / "notes.csv").write_text("ignored", "utf-8")
@@ -72,8 +74,17 @@ def test_folder_with_bad_files_warns_and_keeps_the_rest(tmp_path: Path) -> None:
 
 def test_jsonl_records_keep_fields_and_skip_malformed_lines(tmp_path: Path) -> None:
     lines = [
-        json.dumps({"id": "a1", "title": "첫 기사", "text": "본문 하나.", "url": "https://x/1",
-                    "published": "2025.12.18", "section": "정치"}, ensure_ascii=False),
+        json.dumps(
+            {
+                "id": "a1",
+                "title": "첫 기사",
+                "text": "본문 하나.",
+                "url": "https://x/1",
+                "published": "2025.12.18",
+                "section": "정치",
+            },
+            ensure_ascii=False,
+        ),
         "{this is not json",
         json.dumps({"title": "둘째 기사", "content": "본문 둘."}, ensure_ascii=False),
         json.dumps({"title": "본문 없음"}, ensure_ascii=False),
@@ -83,7 +94,11 @@ def test_jsonl_records_keep_fields_and_skip_malformed_lines(tmp_path: Path) -> N
     warnings: list[str] = []
     first, second = load_file(path, tmp_path, warnings.append)
     assert (first.doc_id, first.title, first.url, first.published) == (
-        "a1", "첫 기사", "https://x/1", "2025-12-18")
+        "a1",
+        "첫 기사",
+        "https://x/1",
+        "2025-12-18",
+    )
     assert first.metadata == {"section": "정치"}
     assert first.text == "첫 기사\n\n본문 하나."
     assert len(second.doc_id) == 16  # no id: derived from the content
@@ -124,8 +139,13 @@ def test_page_without_related_block_is_one_article() -> None:
 
 @pytest.mark.parametrize(
     ("raw", "iso"),
-    [("2025-12-18", "2025-12-18"), ("2025.12.18 10:00", "2025-12-18"),
-     ("2025년 12월 18일", "2025-12-18"), ("2025-13-40", None), ("yesterday", None)],
+    [
+        ("2025-12-18", "2025-12-18"),
+        ("2025.12.18 10:00", "2025-12-18"),
+        ("2025년 12월 18일", "2025-12-18"),
+        ("2025-13-40", None),
+        ("yesterday", None),
+    ],
 )
 def test_dates_normalize_to_iso(raw: str, iso: str | None) -> None:
     assert normalize_date(raw) == iso

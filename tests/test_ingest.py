@@ -15,8 +15,11 @@ from tests.conftest import CORPUS, make_settings
 
 def _articles(n: int, tag: str = "") -> list[dict]:
     return [
-        {"id": f"art{i}", "title": f"{i}번 기사{tag}",
-         "text": f"서울시는 {i}일 새 버스 노선 {i * 7}개를 발표했다. 시민 반응은 엇갈렸다{tag}."}
+        {
+            "id": f"art{i}",
+            "title": f"{i}번 기사{tag}",
+            "text": f"서울시는 {i}일 새 버스 노선 {i * 7}개를 발표했다. 시민 반응은 엇갈렸다{tag}.",
+        }
         for i in range(n)
     ]
 
@@ -35,7 +38,7 @@ def _consistent(store: Store) -> None:
 
 
 @pytest.fixture()
-def qa(tmp_path: Path, settings) -> Assistant:  # noqa: ARG001 - settings warms the shared model
+def qa(tmp_path: Path, settings) -> Assistant:
     return Assistant(make_settings(tmp_path / "data"))
 
 

@@ -27,14 +27,19 @@ def test_weighted_fusion_normalises_each_side() -> None:
 
 
 def test_weighted_fusion_with_one_side_empty_uses_the_other_fully() -> None:
-    hits = fuse([], [("x", 0.9), ("y", 0.7)], method="weighted", bm25_weight=0.5,
-                dense_weight=0.5)
+    hits = fuse([], [("x", 0.9), ("y", 0.7)], method="weighted", bm25_weight=0.5, dense_weight=0.5)
     assert [(h.chunk_id, h.score) for h in hits] == [("x", 1.0), ("y", 0.0)]
 
 
 def test_rrf_fusion() -> None:
-    hits = fuse([("a", 3.0), ("b", 2.0)], [("b", 0.9), ("a", 0.8)], method="rrf",
-                bm25_weight=1.0, dense_weight=1.0, rrf_k=60)
+    hits = fuse(
+        [("a", 3.0), ("b", 2.0)],
+        [("b", 0.9), ("a", 0.8)],
+        method="rrf",
+        bm25_weight=1.0,
+        dense_weight=1.0,
+        rrf_k=60,
+    )
     assert {h.chunk_id for h in hits} == {"a", "b"}
     assert hits[0].score == pytest.approx(1 / 61 + 1 / 62)
 
@@ -71,17 +76,26 @@ def test_english_question_is_answered_from_the_dense_side(qa: Assistant) -> None
 
 
 @pytest.fixture(scope="module")
-def dated(tmp_path_factory: pytest.TempPathFactory, settings) -> Assistant:  # noqa: ARG001
+def dated(tmp_path_factory: pytest.TempPathFactory, settings) -> Assistant:
     folder = tmp_path_factory.mktemp("dated")
     records = [
-        {"id": "d1", "title": "부산 불꽃축제", "text": "부산 불꽃축제에 100만 명이 모였다.",
-         "published": "2025-11-01"},
-        {"id": "d2", "title": "서울 불꽃축제", "text": "서울 불꽃축제에 80만 명이 모였다.",
-         "published": "2025-10-05"},
+        {
+            "id": "d1",
+            "title": "부산 불꽃축제",
+            "text": "부산 불꽃축제에 100만 명이 모였다.",
+            "published": "2025-11-01",
+        },
+        {
+            "id": "d2",
+            "title": "서울 불꽃축제",
+            "text": "서울 불꽃축제에 80만 명이 모였다.",
+            "published": "2025-10-05",
+        },
         {"id": "d3", "title": "불꽃축제 안전", "text": "불꽃축제 안전 요원이 3천 명 배치됐다."},
     ]
     (folder / "a.jsonl").write_text(
-        "\n".join(json.dumps(r, ensure_ascii=False) for r in records), "utf-8")
+        "\n".join(json.dumps(r, ensure_ascii=False) for r in records), "utf-8"
+    )
     (folder / "b.txt").write_text("대구 소식\n\n대구 불꽃축제는 취소됐다.", "utf-8")
     qa = Assistant(make_settings(tmp_path_factory.mktemp("data")))
     qa.ingest([folder], progress=False)
@@ -94,7 +108,8 @@ def test_filters_by_date_range(dated: Assistant) -> None:
     assert {d.metadata["doc_id"] for d in docs} == {"d1"}
     f = Filters(published_to=date(2025, 10, 31))
     assert {d.metadata["doc_id"] for d in dated.search.search("불꽃축제", k=10, filters=f)} == {
-        "d2"}
+        "d2"
+    }
 
 
 def test_filters_by_source(dated: Assistant) -> None:

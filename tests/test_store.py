@@ -30,8 +30,16 @@ def chroma_server(tmp_path: Path):
     port = _free_port()
     chroma = Path(sys.executable).with_name("chroma")
     proc = subprocess.Popen(
-        [str(chroma), "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1",
-         "--port", str(port)],
+        [
+            str(chroma),
+            "run",
+            "--path",
+            str(tmp_path / "server"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -58,8 +66,9 @@ def test_ingest_and_ask_through_a_chroma_server(chroma_server, tmp_path: Path, s
     answer = qa.ask("러시아의 평양 주재 대사는 누구였나?")
     assert "마체고라" in answer.text and answer.citations
     # the vectors really are on the server
-    remote = chromadb.HttpClient(host="127.0.0.1", port=port,
-                                 settings=ChromaSettings(anonymized_telemetry=False))
+    remote = chromadb.HttpClient(
+        host="127.0.0.1", port=port, settings=ChromaSettings(anonymized_telemetry=False)
+    )
     assert remote.get_collection("news").count() == qa.store.counts()[1]
 
     proc.terminate()

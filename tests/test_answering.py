@@ -1,0 +1,75 @@
+"""The extractive answerer on the seed set: quotes, citations, refusals."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from assistant.service import Assistant
+from tests.conftest import SEED
+
+MAIN = "000_e3f8f1e00a5f7b14"
+
+
+def _doc_text(qa: Assistant, doc_id: str) -> str:
+    return qa.store._db.execute("SELECT text FROM docs WHERE doc_id=?", (doc_id,)).fetchone()[0]
+
+
+def test_answer_quotes_corpus_sentences_with_numbered_citations(qa: Assistant) -> None:
+    answer = qa.ask("김정은은 북러 관계를 무엇이라고 표현했나?")
+    assert not answer.refused and answer.status == "answered"
+    assert "소중한 공동자산" in answer.text
+    assert [c.number for c in answer.citations] == list(range(1, len(answer.citations) + 1))
+    assert len(answer.citations) <= qa.settings.answer_max_sentences
+    for c in answer.citations:
+        assert f"{c.sentence} [{c.number}]" in answer.text
+        doc = _doc_text(qa, c.doc_id)
+        assert doc[c.start : c.end] == c.sentence  # the exact sentence in its document
+        assert c.sentence in c.text  # and inside the cited chunk
+        assert c.title and c.source == f"{MAIN}.txt"
+
+
+def test_answer_text_is_only_corpus_sentences_and_markers(qa: Assistant) -> None:
+    answer = qa.ask("북한이 러시아에 보낸 병력 규모는?")
+    assert "1만 5천 명" in answer.text
+    rest = answer.text
+    for c in answer.citations:
+        rest = rest.replace(f"{c.sentence} [{c.number}]", "")
+    assert rest.strip() == ""
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["푸틴의 나이는?", "마체고라 대사의 사망 원인은 무엇이었나?", "비트코인 가격은?"],
+)
+def test_unanswerable_questions_are_refused_without_citations(qa: Assistant, question: str) -> None:
+    answer = qa.ask(question)
+    assert answer.refused and answer.status == "refused"
+    assert answer.citations == []
+    assert answer.text == qa.texts.get("refusal", "ko")
+
+
+def test_english_question_gets_english_fixed_phrases(qa: Assistant) -> None:
+    answer = qa.ask("Who won the 2022 World Cup?")
+    assert answer.refused and answer.text == qa.texts.get("refusal", "en")
+    assert answer.language == "en"
+
+
+def test_seed_unanswerable_cases_are_all_refused(qa: Assistant) -> None:
+    cases = [json.loads(line) for line in SEED.read_text("utf-8").splitlines() if line.strip()]
+    unanswerable = [c for c in cases if "question" in c and not c["answers"]]
+    assert len(unanswerable) >= 3
+    for case in unanswerable:
+        assert qa.ask(case["question"]).refused, case["question"]
+
+
+def test_sentence_scores_are_sorted_and_bounded(qa: Assistant) -> None:
+    question = "북한이 극초음속 미사일을 시험 발사한 날은?"
+    vector = qa.embedder.embed_queries([question])[0]
+    docs = qa.search.search(question, query_vector=vector)
+    scored = qa.answerer.score_sentences(question, docs, vector)
+    scores = [s.score for s in scored]
+    assert scores == sorted(scores, reverse=True)
+    assert all(0.0 <= s <= 1.0 for s in scores)
+    assert "4일" in scored[0].text

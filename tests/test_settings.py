@@ -1,0 +1,46 @@
+"""Settings precedence: keywords > ASSISTANT_* > TOML file > defaults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from assistant.settings import Settings
+
+
+def test_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    s = Settings()
+    assert s.k == 5 and s.answerer == "extractive" and s.ui_host == "127.0.0.1"
+    assert s.models_dir == Path(".data/models")
+
+
+def test_toml_then_environment_then_keywords(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    config = tmp_path / "my.toml"
+    config.write_text('k = 7\nbm25_weight = 0.6\ncollection = "from-toml"\n', "utf-8")
+    monkeypatch.setenv("ASSISTANT_CONFIG", str(config))
+    assert Settings().k == 7
+    monkeypatch.setenv("ASSISTANT_K", "9")
+    s = Settings()
+    assert (s.k, s.bm25_weight, s.collection) == (9, 0.6, "from-toml")
+    assert Settings(k=3).k == 3
+
+
+def test_assistant_toml_in_working_directory(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("ASSISTANT_CONFIG", raising=False)
+    Path("assistant.toml").write_text('chroma_host = "127.0.0.1"\nchroma_port = 8123\n', "utf-8")
+    s = Settings()
+    assert (s.chroma_host, s.chroma_port) == ("127.0.0.1", 8123)
+
+
+def test_bad_values_are_rejected_with_the_field_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ASSISTANT_ANSWERER", "magic")
+    with pytest.raises(ValidationError, match="answerer"):
+        Settings()
