@@ -50,7 +50,8 @@ SKIP2 = (gr.skip(), gr.skip())
 LAUNCH = dict(
     share=False, ssr_mode=False, show_error=False, footer_links=["api"], max_file_size="50mb"
 )
-APP_CSS = "#status p { margin: 0; } #sources { max-height: 640px; overflow-y: auto; }"
+APP_CSS = """#status p { margin: 0; } #sources { max-height: 640px; overflow-y: auto; }
+#chat a[href*="#src-"] { color: var(--color-accent); font-weight: 600; text-decoration: none; }"""
 
 
 class Engine:
@@ -221,7 +222,7 @@ def build_app(qa: Assistant | Engine, settings: Settings, *, language: str = "ko
             raise gr.Error(t("bad_history")) from exc
         lang = language_of(question or "")
         if not engine.ready:
-            return t("still_loading", lang)
+            return engine.status(texts) if engine.failed else t("still_loading", lang)
         try:
             return engine.qa.ask(question, pairs).text
         except Exception:

@@ -171,7 +171,7 @@ def run(url: str, conversations: int, cases: list[dict[str, Any]]) -> int:
             f"p95 {percentile(per_conversation, 95):.3f} s"
         )
     print(f"  answers correct      {turns_correct}/{turns_total}")
-    print(f"  conversations correct {full}/{conversations}")
+    print(f"  conversations right  {full}/{conversations}")
     for r in results:
         if r.error or not all(r.correct):
             print(f"  MISS {r.case_id}: {r.error or r.answers}", file=sys.stderr)

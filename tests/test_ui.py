@@ -36,6 +36,7 @@ from assistant.ui_render import (
     safe_url,
     sources_html,
     stream_prefixes,
+    upload_summary,
 )
 from tests.conftest import MODEL_DIR, SEED, make_settings
 
@@ -186,6 +187,16 @@ def test_retrieved_html_shows_scores_and_marks_cited_rows() -> None:
     assert "&lt;t&gt;" in out and 'class="cited"' in out and "…" in out
 
 
+def test_upload_summary_reports_counts_warnings_and_rejects_verbatim() -> None:
+    from assistant.ingest import IngestReport
+
+    report = IngestReport(new=2, changed=1, unchanged=3, seconds=1.25)
+    out = upload_summary(report, ["a.json: no 'text' in <record 3>"], ["x.pdf"], UI)
+    assert UI.get("upload_done", new=2, changed=1, unchanged=3, seconds=1.25) in out
+    assert UI.get("upload_warnings") in out and "&lt;record 3&gt;" in out and "x\\.pdf" in out
+    assert upload_summary(None, [], [], UI) == UI.get("upload_nothing")
+
+
 def test_ui_texts_have_the_same_keys_in_both_languages() -> None:
     import tomllib
 
@@ -292,6 +303,17 @@ def shot(page: Any, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
+# Records every length the latest bot message passes through while it is shown.
+STREAM_WATCH = """() => {
+  window.__botLengths = new Set();
+  new MutationObserver(() => {
+    const bot = [...document.querySelectorAll("#chat [data-testid='bot']")].pop();
+    if (bot) window.__botLengths.add(bot.innerText.length);
+  }).observe(document.querySelector('#chat'),
+             {subtree: true, childList: true, characterData: true});
+}"""
+
+
 def followup_cases() -> list[dict[str, Any]]:
     cases = [json.loads(line) for line in SEED.read_text("utf-8").splitlines() if line.strip()]
     return [c for c in cases if "followup" in c.get("tags", [])]
@@ -299,8 +321,10 @@ def followup_cases() -> list[dict[str, Any]]:
 
 @pytest.mark.browser
 def test_conversation_with_citations_and_followups(page: Any) -> None:
+    page.evaluate(STREAM_WATCH)
     text = ask(page, "러시아의 평양 주재 대사는 누구였나?")
     assert "마체고라" in text and "[1]" in text
+    assert page.evaluate("window.__botLengths.size") >= 4  # it grew in steps: streamed
     assert page.locator(f"{BOT} a[href='#src-1-1']").count() == 1
     marks = [" ".join(m.split()) for m in page.locator("#sources #turn-1 mark").all_inner_texts()]
     assert marks and all(m in text for m in marks), (marks, text)
