@@ -1,0 +1,122 @@
+"""The `assistant` command, run as a user would (a real subprocess, a fresh data dir)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import CORPUS, MODEL_DIR
+
+ASSISTANT = str(Path(sys.executable).with_name("assistant"))
+
+
+def run(data_dir: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    env = {
+        **os.environ,
+        "ASSISTANT_DATA_DIR": str(data_dir),
+        "ASSISTANT_MODEL_DIR": str(MODEL_DIR),
+        "HF_HUB_OFFLINE": "1",
+        "COLUMNS": "200",
+    }
+    return subprocess.run(
+        [ASSISTANT, *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        input=stdin,
+        timeout=600,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("cli")
+    first = run(path, "ingest", "--quiet", str(CORPUS))
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.startswith("8 new, 0 changed, 0 unchanged")
+    return path
+
+
+def test_second_ingest_reports_everything_unchanged(data_dir: Path) -> None:
+    again = run(data_dir, "ingest", "--quiet", str(CORPUS))
+    assert again.returncode == 0
+    assert again.stdout.startswith("0 new, 0 changed, 8 unchanged")
+
+
+def test_ask_prints_the_answer_then_its_sources(data_dir: Path) -> None:
+    result = run(data_dir, "ask", "김정은은 북러 관계를 무엇이라고 표현했나?")
+    assert result.returncode == 0, result.stderr
+    answer, _, sources = result.stdout.partition("\n\n")
+    assert "소중한 공동자산" in answer and "[1]" in answer
+    assert "[1] 김정은, 푸틴에 새해 인사 메시지" in sources
+    assert "000_e3f8f1e00a5f7b14.txt" in sources
+
+
+def test_ask_json(data_dir: Path) -> None:
+    result = run(data_dir, "ask", "--json", "푸틴은 언제 새해 메시지를 보냈나?")
+    payload = json.loads(result.stdout)
+    assert payload["refused"] is False and "12월 18일" in payload["answer"]
+    citation = payload["citations"][0]
+    assert {"number", "doc_id", "title", "source", "text", "start", "end", "score"} <= set(citation)
+    assert set(payload["timings_ms"]) == {"retrieve", "answer"}
+
+
+def test_unanswerable_question(data_dir: Path) -> None:
+    result = run(data_dir, "ask", "--json", "푸틴의 나이는?")
+    payload = json.loads(result.stdout)
+    assert payload["refused"] is True and payload["citations"] == []
+    assert result.returncode == 0
+
+
+def test_empty_question_exits_2_with_a_message(data_dir: Path) -> None:
+    result = run(data_dir, "ask", "-", stdin="   ")
+    assert result.returncode == 2
+    assert "질문을 입력해 주세요" in result.stdout
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_folder_is_named(data_dir: Path) -> None:
+    result = run(data_dir, "ingest", "/no/such/folder")
+    assert result.returncode == 1
+    assert "no such file or folder: /no/such/folder" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_bad_files_are_warned_about_and_the_rest_ingested(data_dir: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    (folder / "ok.txt").write_text("부산 소식\n\n부산 불꽃축제에 100만 명이 모였다.", "utf-8")
+    (folder / "old.txt").write_bytes("대구 소식\n\n대구 치맥축제가 열렸다.".encode("cp949"))
+    (folder / "image.txt").write_bytes(b"\x89PNG\x00\x00" * 50)
+    (folder / "feed.jsonl").write_text(
+        '{"id": "x", "text": "광주 비엔날레 개막."}\n{oops\n', "utf-8"
+    )
+    result = run(data_dir, "ingest", "--quiet", str(folder))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("3 new")
+    assert "image.txt" in result.stderr and "feed.jsonl, line 2" in result.stderr
+    assert "치맥축제" in run(data_dir, "ask", "대구에서 열린 축제는?").stdout
+
+
+def test_chroma_server_down_is_a_clear_error(tmp_path: Path) -> None:
+    env_args = ("ask", "질문")
+    env = {
+        **os.environ,
+        "ASSISTANT_DATA_DIR": str(tmp_path),
+        "ASSISTANT_MODEL_DIR": str(MODEL_DIR),
+        "ASSISTANT_CHROMA_HOST": "127.0.0.1",
+        "ASSISTANT_CHROMA_PORT": "9",
+        "HF_HUB_OFFLINE": "1",
+    }
+    result = subprocess.run(
+        [ASSISTANT, *env_args], capture_output=True, text=True, env=env, timeout=300, check=False
+    )
+    assert result.returncode == 1
+    assert "Cannot reach the Chroma server at http://127.0.0.1:9" in " ".join(result.stderr.split())
+    assert "Traceback" not in result.stderr
