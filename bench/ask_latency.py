@@ -1,0 +1,71 @@
+"""In-process `ask` latency (retrieve + answer) and the cost of re-ingesting unchanged data.
+
+    python bench/ask_latency.py                 # bundled corpus, fresh index in a temp dir
+    python bench/ask_latency.py --korquad       # also the KorQuAD paragraphs (.data/korquad)
+
+For each corpus: time of the first ingest (skipped if the index exists), time of a second
+ingest of the unchanged files, and p50/p95 of 100 `Assistant.ask` calls (questions from
+evals/seed.jsonl cycled, or the first 100 KorQuAD questions), after one warm-up call.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from assistant.evaluation import load_cases, load_squad
+from assistant.service import Assistant
+from assistant.settings import PROJECT_ROOT, Settings
+
+KORQUAD = PROJECT_ROOT.parent / "shared/eval/korquad-v1-dev/KorQuAD_v1.0_dev.json"
+MODELS = PROJECT_ROOT / ".data" / "models"
+
+
+def measure(name: str, qa: Assistant, corpus: Path, questions: list[str]) -> None:
+    t = time.perf_counter()
+    first = qa.ingest([corpus], progress=False)
+    first_s = time.perf_counter() - t
+    t = time.perf_counter()
+    second = qa.ingest([corpus], progress=False)
+    second_s = time.perf_counter() - t
+    print(f"[{name}] ingest: {first.summary()}")
+    print(
+        f"[{name}] re-ingest unchanged: {second.summary()}; "
+        f"{second_s:.2f} s = {100 * second_s / first_s:.1f}% of the first ({first_s:.1f} s)"
+    )
+    qa.ask(questions[0])  # warm-up: BM25 load, first Chroma query
+    times = []
+    for q in itertools.islice(itertools.cycle(questions), 100):
+        t = time.perf_counter()
+        qa.ask(q)
+        times.append((time.perf_counter() - t) * 1000)
+    p = statistics.quantiles(times, n=100, method="inclusive")
+    docs, chunks = qa.store.counts()
+    print(
+        f"[{name}] ask over {docs} docs / {chunks} chunks, 100 questions: "
+        f"p50 {p[49]:.0f} ms, p95 {p[94]:.0f} ms, max {max(times):.0f} ms"
+    )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--korquad", action="store_true")
+    ap.add_argument("--korquad-dir", type=Path, default=PROJECT_ROOT / ".data" / "korquad")
+    args = ap.parse_args()
+    seed = [t.question for c in load_cases(PROJECT_ROOT / "evals/seed.jsonl") for t in c.turns]
+    with tempfile.TemporaryDirectory() as tmp:
+        qa = Assistant(Settings(data_dir=Path(tmp), model_dir=MODELS))
+        measure("seed corpus", qa, PROJECT_ROOT / "corpus", seed)
+    if args.korquad:
+        corpus = args.korquad_dir / "korquad-paragraphs.jsonl"
+        cases = load_squad(KORQUAD, corpus)
+        qa = Assistant(Settings(data_dir=args.korquad_dir, model_dir=MODELS, collection="korquad"))
+        measure("KorQuAD", qa, corpus, [c.turns[0].question for c in cases[:100]])
+
+
+if __name__ == "__main__":
+    main()

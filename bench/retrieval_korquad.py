@@ -1,0 +1,95 @@
+"""Retrieval on KorQuAD 1.0 dev: recall@1/5/10 and MRR@10 of the gold paragraph.
+
+Ingests the paragraphs once into their own data dir (re-runs are incremental), then runs
+every question through the hybrid search, and optionally a grid of fusion settings so the
+default can be chosen by measurement:
+
+    python bench/retrieval_korquad.py                      # the configured settings
+    python bench/retrieval_korquad.py --grid               # fusion/weights/k1 grid
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from pathlib import Path
+
+from assistant.evaluation import load_squad
+from assistant.service import Assistant
+from assistant.settings import Settings
+
+KORQUAD = Path(__file__).resolve().parents[2] / "shared/eval/korquad-v1-dev/KorQuAD_v1.0_dev.json"
+
+
+def score(qa: Assistant, cases, vectors, limit: int | None = None) -> dict[str, float]:
+    r1 = r5 = r10 = mrr = 0.0
+    cases = cases[:limit] if limit else cases
+    lat = []
+    for case, vec in zip(cases, vectors, strict=False):
+        turn = case.turns[0]
+        t = time.perf_counter()
+        docs = qa.search.search(turn.question, k=30, query_vector=vec)
+        lat.append(time.perf_counter() - t)
+        ranked = list(dict.fromkeys(d.metadata["doc_id"] for d in docs))
+        gold = set(turn.gold_docs)
+        rank = next((i for i, d in enumerate(ranked[:10], 1) if d in gold), None)
+        r1 += rank == 1
+        r5 += rank is not None and rank <= 5
+        r10 += rank is not None
+        mrr += 1 / rank if rank else 0.0
+    n = len(cases)
+    return {
+        "recall@1": r1 / n,
+        "recall@5": r5 / n,
+        "recall@10": r10 / n,
+        "mrr@10": mrr / n,
+        "search_p50_ms": statistics.median(lat) * 1000,
+        "n": n,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data-dir", type=Path, default=Path(".data/korquad"))
+    ap.add_argument("--squad", type=Path, default=KORQUAD)
+    ap.add_argument("--limit", type=int, default=None)
+    ap.add_argument("--grid", action="store_true")
+    args = ap.parse_args()
+    settings = Settings(
+        data_dir=args.data_dir, model_dir=Path(".data/models"), collection="korquad"
+    )
+    corpus = args.data_dir / "korquad-paragraphs.jsonl"
+    cases = load_squad(args.squad, corpus)
+    qa = Assistant(settings)
+    t = time.perf_counter()
+    report = qa.ingest([corpus])
+    print(f"ingest: {report.summary()} in {time.perf_counter() - t:.1f} s")
+    cases = cases[: args.limit] if args.limit else cases
+    t = time.perf_counter()
+    vectors = qa.embedder.embed_queries([c.turns[0].question for c in cases])
+    print(f"embedded {len(cases)} questions in {time.perf_counter() - t:.1f} s")
+    s = qa.search
+    print(
+        "configured:",
+        settings.fusion,
+        settings.bm25_weight,
+        settings.dense_weight,
+        score(qa, cases, vectors),
+    )
+    if args.grid:
+        for fusion, wb, wd in [
+            ("weighted", 1, 0),
+            ("weighted", 0, 1),
+            ("rrf", 1, 1),
+            ("weighted", 0.5, 0.5),
+            ("weighted", 0.6, 0.4),
+            ("weighted", 0.7, 0.3),
+            ("weighted", 0.4, 0.6),
+        ]:
+            s.fusion, s.bm25_weight, s.dense_weight = fusion, wb, wd
+            print(fusion, wb, wd, score(qa, cases, vectors))
+
+
+if __name__ == "__main__":
+    main()
