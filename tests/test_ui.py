@@ -264,6 +264,7 @@ def app(qa, tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
         for f in uploads.iterdir():
             f.unlink()
         qa.ingest([uploads], progress=False)
+        assert qa.store.counts()[0] == 8
 
 
 def open_page(browser: Any, url: str) -> Any:
@@ -370,7 +371,10 @@ def test_settings_apply_to_this_session_only(page: Any, qa) -> None:
     rows = page.locator("#retrieved tbody tr")
     assert rows.count() == 2
     assert {rows.nth(i).locator("td").nth(3).inner_text() for i in range(2)} == {"0.000"}
-    assert (qa.search.bm25_weight, qa.search.dense_weight) == (0.5, 0.5)
+    assert (qa.search.bm25_weight, qa.search.dense_weight) == (
+        qa.settings.bm25_weight,
+        qa.settings.dense_weight,
+    )
     shot(page, "04-settings")
 
 
