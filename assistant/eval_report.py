@@ -83,6 +83,7 @@ def _meta(report: dict[str, Any]) -> str:
         f"answerer {escape(str(s.get('answerer', '?')))}",
         f"fusion {escape(str(s.get('fusion', '?')))}",
         f"k={escape(str(s.get('k', '?')))}",
+        f"code {escape(str(report.get('code_version', '?')))}",
     ]
     return f"<div class='meta'>{' · '.join(bits)}</div>"
 
@@ -185,7 +186,14 @@ def _failures(results: list[dict[str, Any]], ks: list[int]) -> str:
     rows = []
     for r in worst:
         rank = r["first_gold_rank"]
-        titles = "<br>".join(escape(t) for t in r["ranked_titles"][:3]) or "—"
+        ranking, gold = r["ranked_ids"] or r["ranked_docs"], set(r["relevant"] or r["gold_docs"])
+        titles = (
+            "<br>".join(
+                f"<b class='ok'>{escape(t)}</b>" if ranking[i] in gold else escape(t)
+                for i, t in enumerate(r["ranked_titles"][:3])
+            )
+            or "—"
+        )
         why = (
             "answered an unanswerable question"
             if not r["answerable"]
@@ -203,7 +211,7 @@ def _failures(results: list[dict[str, Any]], ks: list[int]) -> str:
         )
     return (
         f"<h2>Worst failures ({len(worst)} of {failed})</h2><table><tr><th>case</th>"
-        "<th>question</th><th>gold</th><th>answer</th><th>retrieved (top 3)</th>"
+        "<th>question</th><th>gold</th><th>answer</th><th>retrieved (top 3, gold in green)</th>"
         "<th class='num'>gold rank</th><th>why</th></tr>" + "".join(rows) + "</table>"
     )
 
@@ -389,8 +397,9 @@ def _latency_histogram(results: list[dict[str, Any]]) -> str:
         )
     for i in range(0, bins + 1, 3):
         x = LEFT + i * bw
+        anchor = "end" if i == bins else "middle"
         body.append(
-            f"<text x='{x:.1f}' y='{H - BOTTOM + 14}' text-anchor='middle' fill='#6b7280'>"
+            f"<text x='{x:.1f}' y='{H - BOTTOM + 14}' text-anchor='{anchor}' fill='#6b7280'>"
             f"{width * i:.0f}</text>"
         )
     body.append(

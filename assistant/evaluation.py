@@ -145,6 +145,7 @@ class EvalReport:
     source: str = ""
     judge: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    code_version: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """The stable JSON schema (``schema`` is bumped on incompatible changes)."""
@@ -153,6 +154,7 @@ class EvalReport:
             "timestamp": self.started,
             "seconds": round(self.seconds, 2),
             "source": self.source,
+            "code_version": self.code_version,
             "partial": self.partial,
             "cases_planned": self.planned_cases,
             "cases_done": len({r.case_id for r in self.results}),
@@ -165,6 +167,34 @@ class EvalReport:
             "settings": self.settings,
             "results": [result_dict(r, self.ks) for r in self.results],
         }
+
+
+def _code_version() -> str:
+    """The git commit the code ran at (``+dirty`` with local edits), to tell runs apart."""
+    import subprocess
+
+    from assistant.settings import PROJECT_ROOT
+
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return head + ("+dirty" if dirty else "")
 
 
 def result_dict(r: TurnResult, ks: list[int]) -> dict[str, Any]:
@@ -459,6 +489,7 @@ def evaluate(
         seconds=time.perf_counter() - clock,
         source=source,
         judge=judge_status(assistant.settings),
+        code_version=_code_version(),
     )
     if partial:
         done = len({r.case_id for r in results})
