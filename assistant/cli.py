@@ -201,7 +201,10 @@ def eval_command(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar")] = False,
 ) -> None:
     """Score retrieval (recall@k, MRR@10, nDCG@10), answers (EM, F1, contains-gold),
-    citations and refusals on a case file; a SQuAD file is evaluated in its own index."""
+    citations and refusals on a case file; a SQuAD file is evaluated in its own index.
+
+    Ctrl-C stops early and still reports the finished cases (marked partial, exit 130).
+    """
     from assistant.evaluation import (
         compare,
         evaluate,
