@@ -47,6 +47,7 @@ UPLOAD_STEPS = 10  # most ingest calls per upload (each rebuilds the BM25 index 
 STREAM_DELAY = 0.02  # seconds between streamed steps of an answer already complete
 THEME_FONTS = ["Pretendard", "Noto Sans KR", "NanumGothic", "Malgun Gothic", "system-ui"]
 SKIP2 = (gr.skip(), gr.skip())
+OK_STATUSES = ("answered", "refused")  # turns a follow-up may lean on
 LAUNCH = dict(
     share=False, ssr_mode=False, show_error=False, footer_links=["api"], max_file_size="50mb"
 )
@@ -141,8 +142,8 @@ def build_app(qa: Assistant | Engine, settings: Settings, *, language: str = "ko
     def status_md() -> str:
         return md_escape(engine.status(texts))  # an error message may hold any characters
 
-    def history(turns: list[dict[str, Any]]) -> list[tuple[str, str]]:
-        return [(x["question"], x["answer"]) for x in turns if x["status"] != "invalid"]
+    def past(turns: list[dict[str, Any]]) -> list[tuple[str, str]]:  # as the CLI chat keeps it
+        return [(x["question"], x["answer"]) for x in turns if x["status"] in OK_STATUSES]
 
     def reply(chat: list, text: str, turns: list) -> tuple:  # a message, not an answer
         return "", [*chat, {"role": "assistant", "content": md_escape(text)}], turns, *SKIP2
@@ -166,7 +167,7 @@ def build_app(qa: Assistant | Engine, settings: Settings, *, language: str = "ko
         yield reply(chat, "…", turns)
         try:
             view = engine.view(float(bm25), float(dense), answerer)
-            answer = view.ask(question, history(turns), k=int(k))
+            answer = view.ask(question, past(turns), k=int(k))
         except Exception:
             log.exception("answering %r failed", question)
             yield reply(chat, t("error", lang), turns)

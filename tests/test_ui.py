@@ -496,10 +496,12 @@ def test_first_start_serves_the_page_while_loading(browser: Any, tmp_path: Path)
         status = page.inner_text("#status")
         loading = [UI.get(k) for k in ("status_starting", "status_loading_model")]
         loading.append(UI.get("status_ingesting", count=1))
+        ready = UI.get("status_ready", docs=8, chunks=0).split("—")[0].strip()
         if status in loading:
             shot(page, "00-first-start-loading")
-            assert UI.get("still_loading") in ask_raw(page, "러시아의 평양 주재 대사는 누구였나?")
-        ready = UI.get("status_ready", docs=8, chunks=0).split("—")[0].strip()
+            reply = ask_raw(page, "러시아의 평양 주재 대사는 누구였나?")
+            just_ready = ready in page.inner_text("#status")  # it may finish meanwhile
+            assert UI.get("still_loading") in reply or (just_ready and "마체고라" in reply)
         page.wait_for_function(
             "t => document.querySelector('#status').innerText.includes(t)",
             arg=ready,
