@@ -96,7 +96,14 @@ class Store:
         self.folder = settings.index_dir
         self.folder.mkdir(parents=True, exist_ok=True)
         self._client = _connect(settings)
-        name = settings.collection
+        self._open_collections()
+        self._db = sqlite3.connect(self.folder / "catalog.sqlite", check_same_thread=False)
+        self._db.executescript(SCHEMA)
+        self._lock = threading.RLock()
+        self._lexical: LexicalIndex | None = None
+
+    def _open_collections(self) -> None:
+        name = self.settings.collection
         try:
             self.chunks = self._client.get_or_create_collection(
                 name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
@@ -107,11 +114,7 @@ class Store:
                 configuration={"hnsw": {"space": "cosine"}},
             )
         except Exception as exc:  # the server can die between heartbeat and this call
-            raise StoreUnavailable(_unavailable(settings, exc)) from exc
-        self._db = sqlite3.connect(self.folder / "catalog.sqlite", check_same_thread=False)
-        self._db.executescript(SCHEMA)
-        self._lock = threading.RLock()
-        self._lexical: LexicalIndex | None = None
+            raise StoreUnavailable(_unavailable(self.settings, exc)) from exc
 
     # ------------------------------------------------------------------ bookkeeping
 
@@ -318,9 +321,13 @@ class Store:
             for col in (self.chunks, self.sentences):
                 self._call(self._client.delete_collection, col.name)
             with self._db:
-                for table in ("files", "docs", "chunks", "meta"):
+                for table in ("files", "docs", "chunks"):
                     self._db.execute(f"DELETE FROM {table}")
-            self.__init__(self.settings)  # type: ignore[misc]
+                # the generation keeps counting, so no saved BM25 index can match by accident
+                self._db.execute("DELETE FROM meta WHERE key != 'generation'")
+                self._bump()
+            self._lexical = None
+            self._open_collections()
 
     # ------------------------------------------------------------------ read path
 

@@ -136,3 +136,15 @@ def test_another_embedding_model_is_refused(qa: Assistant, tmp_path: Path) -> No
     qa.ingest([CORPUS], progress=False)
     with pytest.raises(IndexMismatch, match="ingest --rebuild"):
         qa.store.check_model("some-other-model", qa.embedder.dim)
+
+
+def test_rebuild_starts_from_nothing(qa: Assistant, tmp_path: Path) -> None:
+    folder = tmp_path / "news"
+    shutil.copytree(CORPUS, folder)
+    qa.ingest([folder], progress=False)
+    qa.store.clear()
+    assert qa.store.counts() == (0, 0) and qa.store.chunks.count() == 0
+    assert len(qa.store.lexical()) == 0
+    report = qa.ingest([folder], progress=False)
+    assert report.new == 8
+    _consistent(qa.store)
