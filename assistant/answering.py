@@ -16,7 +16,7 @@ import numpy as np
 from langchain_core.documents import Document
 
 from assistant.answer_types import Token, expectation
-from assistant.korean import KoreanAnalyzer, Span, content_terms
+from assistant.korean import KoreanAnalyzer, Span, content_terms, has_hangul
 from assistant.lexical import LexicalIndex
 from assistant.store import Store, sentence_id
 from assistant.texts import Texts
@@ -110,6 +110,7 @@ class ExtractiveAnswerer:
         self, question: str, docs: list[Document], query_vector: np.ndarray
     ) -> list[ScoredSentence]:
         """Every distinct sentence of the retrieved chunks, best first."""
+        korean = has_hangul(question)
         lexical = self.store.lexical()
         weights = _term_weights(self.analyzer.terms(question), lexical)
         total = sum(weights.values())
@@ -130,7 +131,10 @@ class ExtractiveAnswerer:
             cosine = float(vec @ query_vector) if vec is not None else 0.0
             dense = min(max((cosine - COS_FLOOR) / (COS_CEIL - COS_FLOOR), 0.0), 1.0)
             retrieval = doc.metadata["score"] / top_retrieval
-            score = W_COVERAGE * coverage + W_DENSE * dense + W_RETRIEVAL * retrieval
+            # A question with no Hangul shares no morphemes with Korean text: its coverage
+            # says nothing, so that weight goes to the embedding similarity.
+            lexical_part = coverage if korean else dense
+            score = W_COVERAGE * lexical_part + W_DENSE * dense + W_RETRIEVAL * retrieval
             scored.append(ScoredSentence(span, doc, score, coverage, cosine, text, tokens))
         scored.sort(key=lambda s: -s.score)
         return scored

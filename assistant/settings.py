@@ -68,7 +68,7 @@ class Settings(BaseSettings):
     answerer: Literal["extractive", "openai", "ollama", "llamacpp"] = "extractive"
     answer_max_sentences: int = Field(3, ge=1, le=10)
     answer_threshold: float = Field(
-        0.27, description="Best sentence score below this means 'the articles don't say'."
+        0.33, description="Best sentence score below this means 'the articles don't say'."
     )
     answer_relative_cutoff: float = Field(
         0.85, description="Extra sentences must score at least this share of the best one."

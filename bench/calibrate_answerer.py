@@ -56,7 +56,7 @@ def main() -> None:
     n_off = sum(k == "off-topic" for k, *_ in rows)
     print(f"{path}: {n_ans} answerable turns, {n_un} unanswerable, {n_off} off-topic probes")
     print("threshold  contains-gold  unanswerable-refused  off-topic-refused")
-    for t in [0.20, 0.23, 0.25, 0.27, 0.30, 0.35, 0.40, 0.45, 0.50]:
+    for t in [0.20, 0.25, 0.27, 0.30, 0.33, 0.35, 0.40, 0.45, 0.50]:
         good = sum(k == "answerable" and s >= t and g for k, s, g, _ in rows)
         refused = sum(k == "unanswerable" and s < t for k, s, _, _ in rows)
         off = sum(k == "off-topic" and s < t for k, s, _, _ in rows)
