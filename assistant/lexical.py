@@ -41,8 +41,10 @@ class LexicalIndex:
         days: np.ndarray,
         df: dict[str, int],
         generation: int,
+        params: tuple[float, float],
     ) -> None:
         self._bm25 = bm25
+        self.params = params  # (k1, b): a saved index built with others is rebuilt
         self.chunk_ids = chunk_ids
         self.sources = sources
         self.days = days
@@ -67,6 +69,7 @@ class LexicalIndex:
             np.array(rows.days, dtype=np.int64),
             dict(df),
             generation,
+            (k1, b),
         )
 
     def save(self, folder: Path) -> None:
@@ -82,6 +85,7 @@ class LexicalIndex:
             "sources": self.sources.tolist(),
             "days": self.days.tolist(),
             "df": self.df,
+            "params": list(self.params),
         }
         (tmp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
         old = folder.with_name(folder.name + ".old")
@@ -98,6 +102,7 @@ class LexicalIndex:
             return None
         try:
             meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            params = (float(meta["params"][0]), float(meta["params"][1]))
             bm25 = None
             if meta["chunk_ids"]:
                 bm25 = bm25s.BM25.load(folder / "bm25", show_progress=False, verbosity=0)
@@ -110,6 +115,7 @@ class LexicalIndex:
             np.array(meta["days"], dtype=np.int64),
             meta["df"],
             meta["generation"],
+            params,
         )
 
     def _idf(self, df: int) -> float:

@@ -61,8 +61,10 @@ class Settings(BaseSettings):
     bm25_weight: float = Field(0.5, ge=0.0, le=1.0)
     dense_weight: float = Field(0.5, ge=0.0, le=1.0)
     rrf_k: int = 60
-    bm25_k1: float = 1.2
-    bm25_b: float = 0.75
+    # Short chunks and short questions: low saturation and length normalisation measured
+    # best on KorQuAD (BENCHMARKS.md, BM25 parameter sweep).
+    bm25_k1: float = 0.5
+    bm25_b: float = 0.3
 
     # --- answering ---------------------------------------------------------------------
     answerer: Literal["extractive", "openai", "ollama", "llamacpp"] = "extractive"

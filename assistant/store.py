@@ -335,14 +335,13 @@ class Store:
         """The BM25 index matching the catalog, rebuilt if it is missing or stale."""
         with self._lock:
             gen = self.generation
+            params = (self.settings.bm25_k1, self.settings.bm25_b)
             if self._lexical is not None and self._lexical.generation == gen:
                 return self._lexical
             folder = self.folder / "bm25"
             index = LexicalIndex.load(folder)
-            if index is None or index.generation != gen:
-                index = LexicalIndex.build(
-                    self._lexical_rows(), gen, self.settings.bm25_k1, self.settings.bm25_b
-                )
+            if index is None or index.generation != gen or index.params != params:
+                index = LexicalIndex.build(self._lexical_rows(), gen, *params)
                 index.save(folder)
             self._lexical = index
             return index
