@@ -148,3 +148,10 @@ def test_rebuild_starts_from_nothing(qa: Assistant, tmp_path: Path) -> None:
     report = qa.ingest([folder], progress=False)
     assert report.new == 8
     _consistent(qa.store)
+
+
+def test_changed_bm25_parameters_rebuild_the_saved_index(qa: Assistant, tmp_path: Path) -> None:
+    qa.ingest([CORPUS], progress=False)
+    assert qa.store.lexical().params == (qa.settings.bm25_k1, qa.settings.bm25_b)
+    other = qa.settings.model_copy(update={"bm25_k1": 1.2, "bm25_b": 0.75})
+    assert Store(other).lexical().params == (1.2, 0.75)
