@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 SCHEMA_VERSION = 1
 RANK_DEPTH = 10  # MRR@10 and nDCG@10 need at least ten ranked documents
 # Metrics where a smaller number is better; the rest (apart from counts) are higher-is-better.
-LOWER_IS_BETTER = re.compile(r"(_ms$|^false_refusals$)")
+LOWER_IS_BETTER = re.compile(r"(_ms$|^false_refusals$|^errors$)")
 COUNTS = frozenset({"questions", "answerable", "unanswerable"})
 LEGEND = {
     "recall@k": "share of gold documents among the top k retrieved documents (MTEB recall)",
@@ -58,6 +58,7 @@ LEGEND = {
     "refusal_precision": "of the refusals, the share on unanswerable questions",
     "refusal_recall": "of the unanswerable questions, the share refused",
     "false_refusals": "answerable questions that were refused (count)",
+    "errors": "turns where the chain raised an exception (count; they count as refusals)",
 }
 
 
@@ -505,9 +506,16 @@ def _run_turn(
     history: list[tuple[str, str]],
     retrieve_k: int,
 ) -> TurnResult:
-    answer = assistant.chain.invoke(
-        {"question": turn.question, "history": list(history), "retrieve_k": retrieve_k}
-    )
+    try:
+        answer = assistant.chain.invoke(
+            {"question": turn.question, "history": list(history), "retrieve_k": retrieve_k}
+        )
+    except Exception as exc:  # one broken case must not lose a long run: record and go on
+        return TurnResult(
+            case.id, i, turn.question, turn.answers, turn.gold_docs,
+            f"error: {type(exc).__name__}: {exc}", True, [], [], 0.0, 0.0, case.tags,
+            status="error",
+        )  # fmt: skip
     ranked, titles, texts = _ranked(answer.documents)
     ranked_ids, relevant = ranked, list(turn.gold_docs)
     if turn.gold_passages and not turn.gold_docs:
@@ -570,6 +578,7 @@ def summarize(results: list[TurnResult], ks: list[int]) -> dict[str, float]:
     out["refusal_precision"] = m.mean(not r.answerable for r in refused)
     out["refusal_recall"] = m.mean(r.refused for r in unanswerable)
     out["false_refusals"] = float(sum(r.refused for r in answerable))
+    out["errors"] = float(sum(r.status == "error" for r in results))
     stages = {
         "retrieve": [r.retrieve_ms for r in results],
         "answer": [r.answer_ms for r in results],
@@ -723,7 +732,7 @@ SECTIONS = (
     ("retrieval", re.compile(r"^(recall|hit|mrr|ndcg)")),
     ("answers", re.compile(r"^(exact_match|f1|answer_contains)")),
     ("citations", re.compile(r"citation")),
-    ("refusals", re.compile(r"refus")),
+    ("refusals", re.compile(r"refus|^errors$")),
     ("latency", re.compile(r"_ms$")),
 )
 
@@ -733,7 +742,7 @@ def fmt(name: str, value: float | None) -> str:
         return "—"
     if name.endswith("_ms"):
         return f"{value:.0f} ms"
-    if name in COUNTS or name == "false_refusals":
+    if name in COUNTS or name in {"false_refusals", "errors"}:
         return f"{value:.0f}"
     return f"{value:.3f}"
 

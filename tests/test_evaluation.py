@@ -185,6 +185,26 @@ def test_ctrl_c_gives_a_partial_report(qa, small_cases) -> None:
     assert "Partial run" in render_html(report.to_dict())
 
 
+def test_a_failing_turn_is_recorded_not_fatal(qa, small_cases) -> None:
+    """The real chain, except that one question makes it raise (as a dead LLM server would)."""
+
+    class Flaky:
+        settings = qa.settings
+
+        class chain:
+            @staticmethod
+            def invoke(inputs):
+                if inputs["question"] == small_cases[1].turns[0].question:
+                    raise RuntimeError("server went away")
+                return qa.chain.invoke(inputs)
+
+    report = evaluate(Flaky(), small_cases[:2], ks=[1], progress=False)  # type: ignore[arg-type]
+    assert report.metrics["errors"] == 1 and len(report.results) == 2
+    bad = report.results[1]
+    assert bad.status == "error" and "server went away" in bad.answer and not bad.passed
+    assert report.results[0].status != "error"
+
+
 def test_compare_finds_an_injected_regression(small_report) -> None:
     before = small_report.to_dict()
     after = copy.deepcopy(before)
