@@ -45,7 +45,7 @@ LEGEND = {
     "hit@k": "share of questions with at least one gold document in the top k",
     "mrr@10": "1/rank of the first gold document within the top 10, averaged",
     "ndcg@10": "nDCG with log2 discount, binary relevance, ideal = all gold documents first",
-    "ndcg_mean@5,10": "mean of nDCG@5 and nDCG@10 (the figure Korean retrieval boards rank by)",
+    "ndcg_mean@5,10": "mean of nDCG@5 and nDCG@10 (the leaderboard summary figure)",
     "exact_match": "KorQuAD 1.0 EM after its normalisation; near 0 by construction for an "
     "extractive answerer that quotes whole sentences",
     "f1": "KorQuAD 1.0 character-level F1 (max over gold answers); low for whole-sentence "
