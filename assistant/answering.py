@@ -57,8 +57,15 @@ class Answer:
     documents: list[Document] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     answerer: str = "extractive"
+    # Generated answers only: each sentence's verdict (assistant.verification) and the
+    # model call (first-token time, tokens, tokens/s, raw text, error).
+    verification: list[dict[str, Any]] = field(default_factory=list)
+    generation: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        extra: dict[str, Any] = {}
+        if self.verification or self.generation:
+            extra = {"verification": self.verification, "generation": self.generation}
         return {
             "question": self.question,
             "answer": self.text,
@@ -72,6 +79,7 @@ class Answer:
                 for d in self.documents
             ],
             "timings_ms": {k: round(v * 1000, 1) for k, v in self.timings.items()},
+            **extra,
         }
 
 

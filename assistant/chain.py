@@ -2,19 +2,31 @@
 
 Input: ``{"question": str, "history": [(question, answer), ...], "k": int?, "filters": Filters?,
 "retrieve_k": int?}`` (``retrieve_k`` ranks more passages than the answerer reads, for evaluation).
-Output: an ``Answer``. Each step is a named ``RunnableLambda`` so traces show the stages,
-and ``invoke``/``stream``/``batch``/``ainvoke`` come from LangChain.
+Output: an ``Answer``. Each step is a named runnable so traces show the stages, and
+``invoke``/``stream``/``batch``/``ainvoke`` come from LangChain.
+
+Streaming protocol: ``chain.stream(inputs)`` yields zero or more ``str`` chunks — the text
+an LLM answerer writes, token by token, as it arrives — then exactly one ``Answer``, always
+last. The Answer's ``text`` is what to show in the end: it holds only the generated
+sentences that passed verification (or the extractive answer, marked, when none did or
+the model failed), so it may differ from the streamed chunks joined. The extractive
+answerer yields the Answer alone. ``astream`` yields the final Answer only.
+
+With an LLM answerer, a follow-up is rewritten into a standalone question (its condense
+prompt) before retrieval, and that question is also what the answer prompt asks; without
+one, ``retrieval_query``'s heuristic is used.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from langchain_core.runnables import Runnable, RunnableLambda
+from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
 
 from assistant.answering import Answer
+from assistant.generation import LLMError
 from assistant.korean import KoreanAnalyzer
 from assistant.store import StoreUnavailable
 from assistant.texts import language_of
@@ -74,7 +86,9 @@ def build_chain(assistant: Assistant) -> Runnable[dict[str, Any], Answer]:
         if "answer" in state:
             return state
         started = time.perf_counter()
-        query = retrieval_query(state["question"], state["history"], assistant.analyzer)
+        query = _standalone(state) or retrieval_query(
+            state["question"], state["history"], assistant.analyzer
+        )
         try:
             vector = assistant.embedder.embed_queries([query])[0]
             k = state.get("k") or settings.k
@@ -103,6 +117,21 @@ def build_chain(assistant: Assistant) -> Runnable[dict[str, Any], Answer]:
             )
         return state
 
+    def _standalone(state: dict[str, Any]) -> str:
+        """An LLM's standalone rewrite of a follow-up ("" when there is none to make)."""
+        condense = getattr(assistant.answerer, "condense", None)
+        if not state["history"] or condense is None:
+            return ""
+        started = time.perf_counter()
+        try:
+            rewritten = condense(state["question"], state["history"], state["language"])
+        except LLMError as exc:  # the answer step will not ask the same server again
+            state["llm_error"] = str(exc)
+            rewritten = ""
+        state["timings"]["condense"] = time.perf_counter() - started
+        state["standalone"] = rewritten
+        return rewritten
+
     def answer(state: dict[str, Any]) -> Answer:
         if "answer" in state:
             result: Answer = state["answer"]
@@ -112,16 +141,72 @@ def build_chain(assistant: Assistant) -> Runnable[dict[str, Any], Answer]:
         result = assistant.answerer.answer(
             state["question"], state["documents"], state["query_vector"], state["language"]
         )
-        state["timings"]["answer"] = time.perf_counter() - started
-        result.timings = state["timings"]
-        result.documents = state["ranking"]  # the answerer saw the first k of these
-        return result
+        return _finish(state, result, started)
+
+    def stream_answer(states: Iterator[dict[str, Any]]) -> Iterator[str | Answer]:
+        state: dict[str, Any] = {}
+        for item in states:  # the previous step hands over one state
+            state = item
+        generate = getattr(assistant.answerer, "stream", None)
+        if "answer" in state or generate is None:
+            yield answer(state)
+            return
+        started = time.perf_counter()
+        for part in generate(
+            state["question"],
+            state["documents"],
+            state["query_vector"],
+            state["language"],
+            standalone=state.get("standalone") or None,
+            error=state.get("llm_error"),
+        ):
+            yield _finish(state, part, started) if isinstance(part, Answer) else part
 
     return (
         RunnableLambda(validate, name="validate")
         | RunnableLambda(retrieve, name="retrieve")
-        | RunnableLambda(answer, name="answer")
+        | _AnswerStep(answer, stream_answer)
     ).with_config(run_name="news_qa")
+
+
+def _finish(state: dict[str, Any], result: Answer, started: float) -> Answer:
+    state["timings"]["answer"] = time.perf_counter() - started
+    result.timings = state["timings"]
+    result.documents = state["ranking"]  # the answerer saw the first k of these
+    return result
+
+
+class _AnswerStep(Runnable[dict[str, Any], Answer]):
+    """The answer stage: ``invoke`` gives the Answer; ``stream``/``transform`` pass an LLM
+    answerer's text chunks on first (a ``RunnableLambda`` would stream only its result)."""
+
+    name = "answer"
+
+    def __init__(
+        self,
+        answer: Callable[[dict[str, Any]], Answer],
+        stream: Callable[[Iterator[dict[str, Any]]], Iterator[str | Answer]],
+    ) -> None:
+        self._answer = answer
+        self._stream = stream
+
+    def invoke(
+        self, input: dict[str, Any], config: RunnableConfig | None = None, **kwargs: Any
+    ) -> Answer:
+        return self._call_with_config(self._answer, input, config)
+
+    def transform(
+        self,
+        input: Iterator[dict[str, Any]],
+        config: RunnableConfig | None = None,
+        **kwargs: Any,
+    ) -> Iterator[str | Answer]:  # type: ignore[override]
+        yield from self._transform_stream_with_config(input, self._stream, config)
+
+    def stream(
+        self, input: dict[str, Any], config: RunnableConfig | None = None, **kwargs: Any
+    ) -> Iterator[str | Answer]:  # type: ignore[override]
+        yield from self.transform(iter([input]), config, **kwargs)
 
 
 def _invalid(question: str, message: str, language: str) -> Answer:

@@ -6,7 +6,7 @@ conversations can run against one process.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,12 +14,14 @@ from assistant.answering import Answer, ExtractiveAnswerer
 from assistant.chain import History, build_chain
 from assistant.chunking import Chunker, offline_cl100k
 from assistant.embeddings import Embedder
+from assistant.generation import build_answerers
 from assistant.ingest import Ingester, IngestReport
 from assistant.korean import shared_analyzer
 from assistant.retrieval import Filters, HybridSearch, NewsRetriever
 from assistant.settings import Settings
 from assistant.store import Store
 from assistant.texts import Texts
+from assistant.verification import Verifier
 
 
 class Assistant:
@@ -47,7 +49,7 @@ class Assistant:
             rrf_k=s.rrf_k,
         )
         self.retriever = NewsRetriever(search=self.search)
-        self.answerer = ExtractiveAnswerer(
+        extractive = ExtractiveAnswerer(
             self.store,
             self.analyzer,
             self.texts,
@@ -55,6 +57,11 @@ class Assistant:
             threshold=s.answer_threshold,
             relative_cutoff=s.answer_relative_cutoff,
         )
+        # LLM answerers (issue 5) are built but connect on first use; the extractive one
+        # is always there, as the default and as the fallback of the others.
+        self.verifier = Verifier(self.store, self.analyzer, self.embedder)
+        self.answerers = build_answerers(s, extractive, self.verifier, self.texts)
+        self.answerer = self.answerers[s.answerer]
         self.chain = build_chain(self)
 
     @classmethod
@@ -81,5 +88,18 @@ class Assistant:
         filters: Filters | None = None,
     ) -> Answer:
         return self.chain.invoke(
+            {"question": question, "history": list(history or []), "k": k, "filters": filters}
+        )
+
+    def stream(
+        self,
+        question: str,
+        history: History | None = None,
+        *,
+        k: int | None = None,
+        filters: Filters | None = None,
+    ) -> Iterator[str | Answer]:
+        """Text deltas as an LLM answerer writes them, then the final Answer (see chain)."""
+        return self.chain.stream(
             {"question": question, "history": list(history or []), "k": k, "filters": filters}
         )

@@ -82,8 +82,11 @@ class Settings(BaseSettings):
     llm_base_url: str | None = None
     llm_model: str = "local"
     llm_api_key: SecretStr | None = None
-    llm_timeout: float = 60.0
+    llm_timeout: float = Field(
+        60.0, gt=0, description="Seconds for a whole LLM reply; then the extractive answer."
+    )
     llm_model_path: Path | None = None
+    llm_max_tokens: int = Field(256, ge=16, description="Longest generated answer, in tokens")
 
     # --- browser app -------------------------------------------------------------------
     ui_host: str = "127.0.0.1"
