@@ -577,7 +577,12 @@ class Embedder(Embeddings):
 
     def embed_queries(self, texts: list[str]) -> np.ndarray:
         """Embed search queries, shape (n, dim)."""
-        return self._embed(texts, self.settings.query_prefix, show_progress=False)
+        return self._embed(
+            texts,
+            self.settings.query_prefix,
+            show_progress=False,
+            threads=self.settings.query_threads,
+        )
 
     def embed_passages(self, texts: list[str], *, show_progress: bool = False) -> np.ndarray:
         """Embed passages to index, shape (n, dim)."""
@@ -589,14 +594,16 @@ class Embedder(Embeddings):
     def embed_query(self, text: str) -> list[float]:
         return self.embed_queries([text])[0].tolist()
 
-    def _embed(self, texts: Sequence[str], prefix: str, *, show_progress: bool) -> np.ndarray:
+    def _embed(
+        self, texts: Sequence[str], prefix: str, *, show_progress: bool, threads: int | None = None
+    ) -> np.ndarray:
         if isinstance(texts, str):
             raise TypeError("pass a list of strings, not a single string")
         if not texts:
             return np.zeros((0, self._dim), dtype=np.float32)
         # Longest first: batches hold similar lengths, so little padding is computed.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
-        with self._lock:
+        with self._lock, _torch_threads(threads):
             vectors = self._model.encode(
                 [prefix + texts[i] for i in order],
                 batch_size=self.settings.embedding_batch_size,
@@ -607,3 +614,23 @@ class Embedder(Embeddings):
         out = np.empty((len(texts), self._dim), dtype=np.float32)
         out[order] = vectors
         return out
+
+
+@contextlib.contextmanager
+def _torch_threads(threads: int | None) -> Iterator[None]:
+    """Run with this many torch threads, then restore.
+
+    A one-line query gains nothing from a second thread, and when other processes hold
+    the cores, torch's thread hand-offs make it several times slower (BENCHMARKS.md).
+    """
+    import torch
+
+    before = torch.get_num_threads()
+    if not threads or threads == before:
+        yield
+        return
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     passage_prefix: str = "passage: "
     embedding_batch_size: int = 32
     embedding_threads: int | None = Field(None, description="torch threads; None = default")
+    query_threads: int | None = Field(
+        1, description="torch threads for embedding a question (1 is fastest on a busy CPU)"
+    )
 
     # --- chunking ----------------------------------------------------------------------
     chunk_tokens: int = Field(200, ge=16, description="cl100k_base tokens per chunk")
