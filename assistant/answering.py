@@ -22,7 +22,7 @@ from assistant.store import Store, sentence_id
 from assistant.texts import Texts
 
 # How the three signals add up to a sentence score (see BENCHMARKS.md, "calibration").
-W_COVERAGE, W_DENSE, W_RETRIEVAL = 0.5, 0.35, 0.15
+W_COVERAGE, W_DENSE, W_RETRIEVAL = 0.45, 0.45, 0.10
 # e5 cosines crowd into a narrow band; this maps the useful part of it to 0..1.
 COS_FLOOR, COS_CEIL = 0.75, 0.92
 # A sentence of the expected answer type must score at least this share of the best one.
