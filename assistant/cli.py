@@ -119,18 +119,57 @@ def ask(
     if question == "-":
         question = sys.stdin.read()
     filters = Filters(tuple(source or ()), _parse_date(since), _parse_date(until))
-    answer = _assistant().ask(question, k=k, filters=filters)
+    qa = _assistant()
     if as_json:
+        answer = qa.ask(question, k=k, filters=filters)
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
     else:
-        render(answer)
+        answer = ask_and_render(qa, question, [], k=k, filters=filters)
     if answer.status in {"invalid", "error"}:
         raise typer.Exit(2 if answer.status == "invalid" else 1)
 
 
-def render(answer: Answer, console: Console = out) -> None:
+def ask_and_render(
+    qa: Assistant, question: str, history: list[tuple[str, str]], **options: Any
+) -> Answer:
+    """Ask and print; an LLM answerer's tokens are printed as they arrive.
+
+    Verification may drop sentences or fall back to quoting the articles: then the
+    checked answer follows the streamed draft, so what stays on screen last is what holds.
+    """
+    if not getattr(qa.answerer, "generative", False):
+        answer = qa.ask(question, history, **options)
+        render(answer)
+        return answer
+    draft = ""
+    answer = None
+    for part in qa.stream(question, history, **options):
+        if isinstance(part, str):
+            draft += part
+            out.file.write(part)
+            out.file.flush()
+        else:
+            answer = part
+    assert answer is not None
+    if draft:
+        out.print()
+    same = draft and " ".join(draft.split()) == " ".join(answer.text.split())
+    if draft and not same:
+        out.print(f"[dim]{escape(_checked_label(answer))}[/]")
+    render(answer, show_text=not same)
+    return answer
+
+
+def _checked_label(answer: Answer) -> str:
+    if answer.language == "ko":
+        return "— 근거 확인 후 답변 —"
+    return "— answer after checking against the articles —"
+
+
+def render(answer: Answer, console: Console = out, *, show_text: bool = True) -> None:
     style = "yellow" if answer.refused else "bold"
-    console.print(f"[{style}]{escape(answer.text)}[/]")
+    if show_text:
+        console.print(f"[{style}]{escape(answer.text)}[/]")
     if answer.citations:
         console.print()
         for c in answer.citations:
@@ -152,8 +191,7 @@ def chat() -> None:
             break
         if not question.strip():
             break
-        answer = qa.ask(question, history)
-        render(answer)
+        answer = ask_and_render(qa, question, history)
         out.print()
         if answer.status in {"answered", "refused"}:
             history.append((question, answer.text))

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
+from assistant.generation import configured_answerers
 from assistant.settings import Settings
 from assistant.ui_render import (
     CITE_LINK_JS,
@@ -97,6 +98,12 @@ class Engine:
                 with self.ingest_lock:
                     report = qa.ingest([settings.corpus_dir], progress=True)
                 print(report.summary(), file=sys.stderr, flush=True)
+            warm = getattr(qa.answerer, "warm", None)
+            if warm is not None:  # load a local LLM now, not on the first question
+                try:
+                    warm()
+                except Exception as exc:  # answers fall back to quoting; say why once
+                    log.warning("the %s answerer is not available: %s", qa.answerer.name, exc)
             self.qa = qa
             print(self.status(texts), file=sys.stderr, flush=True)
         except Exception as exc:
@@ -124,7 +131,6 @@ class Engine:
                 view = copy.copy(qa)
                 view.search = copy.copy(qa.search)
                 view.search.bm25_weight, view.search.dense_weight = key[0], key[1]
-                # Only the extractive answerer exists so far; LLM ones arrive with issue 5.
                 view.answerer = (getattr(qa, "answerers", None) or {}).get(answerer, qa.answerer)
                 view.retriever = NewsRetriever(search=view.search)
                 view.chain = build_chain(view)
@@ -165,9 +171,21 @@ def build_app(qa: Assistant | Engine, settings: Settings, *, language: str = "ko
             )
             return
         yield reply(chat, "…", turns)
+        answer, draft = None, ""
         try:
             view = engine.view(float(bm25), float(dense), answerer)
-            answer = view.ask(question, past(turns), k=int(k))
+            if getattr(view.answerer, "generative", False):
+                # The model's own tokens, as they arrive; the checked answer replaces them.
+                for part in view.stream(question, past(turns), k=int(k)):
+                    if isinstance(part, str):
+                        draft += part
+                        message = {"role": "assistant", "content": md_escape(draft)}
+                        yield gr.skip(), [*chat, message], *[gr.skip()] * 3
+                    else:
+                        answer = part
+            else:
+                answer = view.ask(question, past(turns), k=int(k))
+            assert answer is not None
         except Exception:
             log.exception("answering %r failed", question)
             yield reply(chat, t("error", lang), turns)
@@ -175,7 +193,7 @@ def build_app(qa: Assistant | Engine, settings: Settings, *, language: str = "ko
         turn = turn_record(answer, len(turns) + 1, len(chat))
         turn.update(k=int(k), bm25_weight=float(bm25), dense_weight=float(dense))
         numbers = {c.number for c in answer.citations}
-        for prefix in stream_prefixes(answer.text):
+        for prefix in [answer.text] if draft else stream_prefixes(answer.text):
             text = answer_markdown(prefix, numbers, turn["turn"])
             yield gr.skip(), [*chat, {"role": "assistant", "content": text}], *[gr.skip()] * 3
             time.sleep(STREAM_DELAY)
@@ -293,8 +311,8 @@ def build_app(qa: Assistant | Engine, settings: Settings, *, language: str = "ko
                         **weight,
                     )
                     answerer = gr.Dropdown(
-                        [(t("answerer_extractive"), "extractive")],
-                        value="extractive",
+                        [(t(f"answerer_{n}"), n) for n in configured_answerers(settings)],
+                        value=settings.answerer,
                         label=t("answerer_label"),
                         elem_id="answerer",
                     )
