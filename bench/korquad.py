@@ -65,7 +65,9 @@ def main() -> None:
     if args.full_report or comparison:
         print_report(data, console, comparison)
     met = data["metrics"]
-    console.print(f"\nKorQuAD 1.0 dev — {int(met['questions'])} questions, 964 paragraphs:")
+    console.print(
+        f"\nKorQuAD 1.0 dev — {int(met['questions'])} questions over 961 unique paragraphs:"
+    )
     for name in HEADLINE:
         label = "mean(nDCG@5, nDCG@10)" if name == "ndcg_mean@5,10" else name
         console.print(f"  {label:<22} {met[name]:.4f}")
