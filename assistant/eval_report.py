@@ -12,7 +12,7 @@ import math
 from html import escape
 from typing import Any
 
-from assistant.evaluation import LEGEND, SECTIONS, fmt, worst_failures
+from assistant.evaluation import LEGEND, SECTIONS, fmt, largest_tags, worst_failures
 
 PALETTE = ("#2563eb", "#16a34a", "#ea580c", "#9333ea", "#0891b2", "#dc2626")
 CSS = """
@@ -175,7 +175,10 @@ def _tag_table(per_tag: dict[str, dict[str, float]], ks: list[int]) -> str:
         + "</tr>"
         for tag, tm in per_tag.items()
     )
-    return f"<h2>Per tag</h2><table><tr><th>tag</th><th class='num'>n</th>{head}</tr>{rows}</table>"
+    table = f"<table><tr><th>tag</th><th class='num'>n</th>{head}</tr>{rows}</table>"
+    if len(per_tag) > 20:
+        table = f"<details><summary>All {len(per_tag)} tags</summary>{table}</details>"
+    return f"<h2>Per tag</h2>{table}"
 
 
 def _failures(results: list[dict[str, Any]], ks: list[int]) -> str:
@@ -416,7 +419,7 @@ def _tag_bars(per_tag: dict[str, dict[str, float]], ks: list[int]) -> str:
         ("answer_contains_gold", PALETTE[1]),
         ("refusal_recall", PALETTE[3]),
     ]
-    tags = list(per_tag)
+    tags = largest_tags(per_tag, 10)
     width = max(W, LEFT + RIGHT + 96 * len(tags))
     plot_w, plot_h = width - LEFT - RIGHT, H - TOP - BOTTOM
     body = [_y_axis(1.0, width, lambda v: f"{v:.1f}")]
@@ -442,4 +445,5 @@ def _tag_bars(per_tag: dict[str, dict[str, float]], ks: list[int]) -> str:
             f"fill='#6b7280'>n={per_tag[tag]['questions']:.0f}</text>"
         )
     body.append(_legend_items([(n, c) for n, c in series], width))
-    return _svg("Per tag", "".join(body), width)
+    title = "Per tag" if len(tags) == len(per_tag) else f"Per tag ({len(tags)} largest)"
+    return _svg(title, "".join(body), width)

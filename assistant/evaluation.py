@@ -12,6 +12,7 @@ compared with a later run (``compare``) or rendered as HTML (``assistant.eval_re
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -460,20 +461,24 @@ def evaluate(
     clock = time.perf_counter()
     results: list[TurnResult] = []
     partial = False
-    if cases:  # lazy loads (BM25 index, first torch call) would otherwise land in turn 1
-        assistant.chain.invoke({"question": cases[0].turns[0].question, "retrieve_k": retrieve_k})
     bar = tqdm(cases, desc="eval", unit="case", disable=not progress, dynamic_ncols=True)
+    passed = 0
     try:
+        if cases:  # lazy loads (BM25 index, first torch call) would otherwise land in turn 1
+            with contextlib.suppress(Exception):
+                assistant.chain.invoke(
+                    {"question": cases[0].turns[0].question, "retrieve_k": retrieve_k}
+                )
         for case in bar:
             history: list[tuple[str, str]] = []
             for i, turn in enumerate(case.turns):
                 result = _run_turn(assistant, case, i, turn, history, retrieve_k)
                 results.append(result)
                 history.append((turn.question, result.answer))
+                passed += result.passed
                 if on_turn:
                     on_turn(result)
-            passed = [r.passed for r in results]
-            bar.set_postfix(passed=f"{sum(passed)}/{len(passed)}", refresh=False)
+            bar.set_postfix(passed=f"{passed}/{len(results)}", refresh=False)
     except KeyboardInterrupt:
         partial = True
     finally:
@@ -593,6 +598,12 @@ def summarize(results: list[TurnResult], ks: list[int]) -> dict[str, float]:
 def per_tag(results: list[TurnResult], ks: list[int]) -> dict[str, dict[str, float]]:
     tags = sorted({t for r in results for t in r.tags})
     return {tag: summarize([r for r in results if tag in r.tags], ks) for tag in tags}
+
+
+def largest_tags(per_tag_metrics: dict[str, dict[str, float]], n: int = 20) -> list[str]:
+    """The n tags with most questions, in name order (a SQuAD file has one tag per article)."""
+    by_size = sorted(per_tag_metrics, key=lambda t: -per_tag_metrics[t]["questions"])
+    return sorted(by_size[:n])
 
 
 def metric_names(ks: list[int]) -> list[str]:
@@ -794,8 +805,12 @@ def print_report(
         tags.add_column("n", justify="right")
         for c in cols:
             tags.add_column(c, justify="right")
-        for tag, tm in data["per_tag"].items():
+        shown = largest_tags(data["per_tag"])
+        for tag in shown:
+            tm = data["per_tag"][tag]
             tags.add_row(tag, fmt("questions", tm["questions"]), *(fmt(c, tm[c]) for c in cols))
+        if len(shown) < len(data["per_tag"]):
+            tags.caption = f"the {len(shown)} largest of {len(data['per_tag'])} tags"
         console.print(tags)
 
     worst = worst_failures(data["results"], ks)
