@@ -137,6 +137,9 @@ def build_chain(assistant: Assistant) -> Runnable[dict[str, Any], Answer]:
             result: Answer = state["answer"]
             result.timings = state["timings"]
             return result
+        if getattr(assistant.answerer, "stream", None) is not None:
+            *_, final = stream_answer(iter([state]))  # the same path as streaming
+            return final
         started = time.perf_counter()
         result = assistant.answerer.answer(
             state["question"], state["documents"], state["query_vector"], state["language"]

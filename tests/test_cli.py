@@ -15,13 +15,16 @@ from tests.conftest import CORPUS, MODEL_DIR
 ASSISTANT = str(Path(sys.executable).with_name("assistant"))
 
 
-def run(data_dir: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+def run(
+    data_dir: Path, *args: str, stdin: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
     env = {
         **os.environ,
         "ASSISTANT_DATA_DIR": str(data_dir),
         "ASSISTANT_MODEL_DIR": str(MODEL_DIR),
         "HF_HUB_OFFLINE": "1",
         "COLUMNS": "200",
+        **(env or {}),
     }
     return subprocess.run(
         [ASSISTANT, *args],

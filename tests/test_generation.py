@@ -186,7 +186,7 @@ def closed_port() -> str:
 
 
 def is_answer_request(body: dict[str, Any]) -> bool:
-    return "[1]" in body["messages"][-1]["content"]
+    return body["messages"][-1]["content"].startswith(("문단:", "Passages:"))
 
 
 # --------------------------------------------------------------------------- configuration
@@ -319,10 +319,26 @@ def test_follow_up_is_condensed_before_retrieval(qa: Assistant) -> None:
         llm = with_llm(qa, "openai", llm_base_url=server.url)
         answer = llm.ask("그는 몇 년 동안 재임했어?", history)
     condense, generate = server.requests
-    assert AMBASSADOR in condense["messages"][1]["content"] and condense["max_tokens"] == 64
+    assert AMBASSADOR in condense["messages"][1]["content"]
+    assert condense.get("max_completion_tokens", condense.get("max_tokens")) == 64
     assert "알렉산드르 마체고라 대사는 몇 년 동안" in generate["messages"][1]["content"]
     assert "condense" in answer.timings and "10년" in answer.text
     assert answer.citations[0].doc_id.endswith("-r1")
+
+
+def test_cli_ask_prints_tokens_as_they_arrive(qa: Assistant) -> None:
+    """`assistant ask` with an LLM answerer: the draft streams, then the checked answer."""
+    from tests.test_cli import run
+
+    reply = "북한은 러시아에 약 1만 5천 명의 전투 병력을 파견했다 [1]. 이 병력은 3만 명이다 [1]."
+    with scripted(reply) as server:
+        env = {"ASSISTANT_ANSWERER": "openai", "ASSISTANT_LLM_BASE_URL": server.url}
+        result = run(qa.settings.data_dir, "ask", TROOPS, env=env)
+    assert result.returncode == 0, result.stderr
+    draft, checked = result.stdout.split("— 근거 확인 후 답변 —")
+    assert reply in draft and "3만" not in checked
+    assert "1만 5천 명의 전투 병력을 파견했다. [1]" in checked
+    assert "[1] 김정은, 푸틴에 새해 인사 메시지" in checked
 
 
 # --------------------------------------------------------------------------- failures
