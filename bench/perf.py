@@ -511,7 +511,7 @@ def main() -> None:
         "real chunker, real model vectors. Beyond that: synthetic documents of 4–9 real "
         "KorQuAD sentences shuffled across paragraphs (title = a real title + '혼합 N'), "
         "packed into chunks by the chunker's own greedy rule; a pool of "
-        f"{pool or args.sentence_pool} real sentences was embedded once with the real model; "
+        f"{pool or f'~{args.sentence_pool}'} real sentences was embedded once with the real model; "
         f"a synthetic chunk's vector = normalised(mean of its sentences' vectors + N(0, "
         f"{NOISE}²) per dimension), its sentence vectors = the real ones + the same noise, "
         "re-normalised. BM25 terms are the real kiwi terms of those sentences. Queries are "
