@@ -366,6 +366,16 @@ def _recall_curve(metrics: dict[str, float], ks: list[int]) -> str:
     return _svg("Retrieval recall@k", "".join(body))
 
 
+def _nice_step(raw: float) -> int:
+    """The smallest of 1, 2, 5, 10, 20, 50, … that is at least ``raw``."""
+    magnitude = 1
+    while True:
+        for m in (1, 2, 5):
+            if m * magnitude >= raw:
+                return m * magnitude
+        magnitude *= 10
+
+
 def _latency_histogram(results: list[dict[str, Any]]) -> str:
     """Per-turn latency, retrieve and answer stacked per bin of total time."""
     totals = [r["retrieve_ms"] + r["answer_ms"] for r in results]
@@ -380,8 +390,10 @@ def _latency_histogram(results: list[dict[str, Any]]) -> str:
         counts[b][0] += 1
         counts[b][1] += r["retrieve_ms"] / t if t else 0.5
         counts[b][2] += r["answer_ms"] / t if t else 0.5
-    ticks = min(max(c[0] for c in counts), 5)
-    ymax = ticks * math.ceil(max(c[0] for c in counts) / ticks)  # whole-number gridlines
+    peak = max(c[0] for c in counts)
+    step = _nice_step(peak / 5)  # gridlines at 1/2/5 × 10^n
+    ticks = max(math.ceil(peak / step), 1)
+    ymax = step * ticks
     plot_w, plot_h = W - LEFT - RIGHT, H - TOP - BOTTOM
     body = [_y_axis(ymax, W, lambda v: f"{v:.0f}", ticks=ticks)]
     bw = plot_w / bins
