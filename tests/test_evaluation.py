@@ -221,9 +221,11 @@ def test_compare_finds_an_injected_regression(small_report) -> None:
 
 
 def test_html_report_is_self_contained(small_report) -> None:
-    d = small_report.to_dict()
+    d = copy.deepcopy(small_report.to_dict())
+    d["results"][0].update(passed=False, question="<b>일부러 실패</b>")  # one failure to list
     page = render_html(d, compare(d, d))
     assert page.count("<svg") == 3
+    assert "&lt;b&gt;일부러 실패&lt;/b&gt;" in page  # text is escaped
     assert "recall@k" in page and "Per tag" in page and "Worst failures" in page
     for external in ("<script", "<link", "src=", "@import", "url("):
         assert external not in page
