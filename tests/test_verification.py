@@ -31,7 +31,7 @@ def verdicts(qa: Assistant, passages: list[Document], answer: str) -> list:
 
 
 def test_supported_sentence_keeps_its_citation(qa: Assistant, passages: list[Document]) -> None:
-    answer = "마체고라는 10년 동안 대사로 일하며 북러 관계 발전에 기여했다 [1]."
+    answer = "마체고라는 10년간 대사로 재임하며 러시아와의 관계 발전에 기여했다 [1]."
     [v] = verdicts(qa, passages, answer)
     assert v.verdict == "supported" and v.passage == 1 and v.cited == [1]
     assert v.support >= qa.verifier.threshold and not v.unknown_facts
