@@ -341,6 +341,25 @@ def test_cli_ask_prints_tokens_as_they_arrive(qa: Assistant) -> None:
     assert "[1] 김정은, 푸틴에 새해 인사 메시지" in checked
 
 
+def test_browser_menu_offers_configured_llms_and_views_use_them(qa: Assistant) -> None:
+    import gradio as gr
+
+    from assistant.ui import Engine, build_app
+
+    settings = qa.settings.model_copy(
+        update={"answerer": "llamacpp", "llm_base_url": "http://127.0.0.1:1/v1"}
+    )
+    demo = build_app(Engine(), settings)
+    [menu] = [b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "answerer"]
+    assert isinstance(menu, gr.Dropdown) and menu.value == "llamacpp"
+    assert [value for _, value in menu.choices] == ["extractive", "llamacpp", "openai"]
+    view = with_llm(qa, "openai", llm_base_url="http://127.0.0.1:1/v1")
+    view.answerers = {**qa.answerers, "openai": view.answerer}
+    engine = Engine(view)
+    assert engine.view(0.5, 0.5, "openai").answerer is view.answerer
+    assert engine.view(0.5, 0.5, "extractive").answerer is qa.answerers["extractive"]
+
+
 # --------------------------------------------------------------------------- failures
 
 
