@@ -87,7 +87,14 @@ class Chunker:
     def split(self, article: Article) -> list[Chunk]:
         text = article.text
         spans = [p for s in self.analyzer.sentences(text) for p in self._fit(text, s)]
-        sizes = [self.count(text[s.start : s.end]) for s in spans]
+        return self.pack(article, spans, [self.count(text[s.start : s.end]) for s in spans])
+
+    def pack(self, article: Article, spans: list[Span], sizes: list[int]) -> list[Chunk]:
+        """Greedy packing of sentence ``spans`` (``sizes`` in tokens) into chunks.
+
+        Public so a caller that already knows an article's sentences (bench/perf.py) packs
+        them by the same rule without splitting the text again.
+        """
         chunks: list[Chunk] = []
         i = 0
         while i < len(spans):
@@ -102,7 +109,7 @@ class Chunker:
                     chunk_id=f"{article.doc_id}::{len(chunks)}",
                     doc_id=article.doc_id,
                     index=len(chunks),
-                    text=text[start:end],
+                    text=article.text[start:end],
                     start=start,
                     end=end,
                     sentences=group,

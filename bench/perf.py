@@ -206,35 +206,6 @@ def _base_material(args: argparse.Namespace, qa: Any) -> dict[str, Any]:
     }
 
 
-def _pack(article: Any, spans: list[Any], sizes: list[int], max_tokens: int, overlap: int):
-    """``Chunker.split``'s greedy packing over sentences we already know (no kiwi re-split)."""
-    from assistant.chunking import Chunk
-
-    chunks, i = [], 0
-    while i < len(spans):
-        j, used = i, 0
-        while j < len(spans) and (j == i or used + sizes[j] <= max_tokens):
-            used += sizes[j]
-            j += 1
-        group = spans[i:j]
-        start, end = group[0].start, group[-1].end
-        chunks.append(
-            Chunk(
-                f"{article.doc_id}::{len(chunks)}",
-                article.doc_id,
-                len(chunks),
-                article.text[start:end],
-                start,
-                end,
-                group,
-            )
-        )
-        if j >= len(spans):
-            break
-        i = max(j - overlap, i + 1)
-    return chunks
-
-
 def _unit(v: np.ndarray) -> np.ndarray:
     return (v / np.linalg.norm(v, axis=-1, keepdims=True)).astype(np.float32)
 
@@ -315,9 +286,7 @@ def phase_build(args: argparse.Namespace, size: int) -> dict[str, Any]:
             sizes.append(sentence_facts(int(i))[1])
             pos += len(s) + 1
         article = Article(f"synth-{n_docs}", title, text, "synthetic")
-        chunks = _pack(
-            article, spans, sizes, settings.chunk_tokens, settings.chunk_overlap_sentences
-        )
+        chunks = qa.chunker.pack(article, spans, sizes)
         by_start = {sp.start: int(i) for sp, i in zip(spans[1:], picks, strict=True)}
         title_terms = qa.analyzer.terms(title)
         title_vec = base["chunk_vecs"][int(rng.integers(len(base["chunk_vecs"])))]
