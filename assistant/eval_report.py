@@ -12,7 +12,14 @@ import math
 from html import escape
 from typing import Any
 
-from assistant.evaluation import LEGEND, SECTIONS, fmt, largest_tags, worst_failures
+from assistant.evaluation import (
+    LEGEND,
+    SECTIONS,
+    fmt,
+    largest_tags,
+    tag_columns,
+    worst_failures,
+)
 
 PALETTE = ("#2563eb", "#16a34a", "#ea580c", "#9333ea", "#0891b2", "#dc2626")
 CSS = """
@@ -157,17 +164,7 @@ def _judge(report: dict[str, Any]) -> str:
 
 
 def _tag_table(per_tag: dict[str, dict[str, float]], ks: list[int]) -> str:
-    k = max(ks)
-    cols = [
-        f"recall@{k}",
-        "mrr@10",
-        "ndcg@10",
-        "answer_contains_gold",
-        "f1",
-        "citation_correct",
-        "refusal_recall",
-        "total_p50_ms",
-    ]
+    cols = tag_columns(ks)
     head = "".join(f"<th class='num'>{escape(c)}</th>" for c in cols)
     rows = "".join(
         f"<tr><td>{escape(tag)}</td><td class='num'>{fmt('questions', tm['questions'])}</td>"

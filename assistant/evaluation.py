@@ -1,36 +1,40 @@
-"""Evaluation sets: cases in, retrieval and answer metrics out.
+"""Running evaluation cases: retrieval and answer metrics out.
 
-A case is a question (or a conversation of turns) with gold answer strings and gold
-documents or passages; no gold answers means the corpus cannot answer it and a refusal is
-right. Retrieval is scored per document: the ranked chunks are collapsed to their documents
-(first occurrence), then recall@k, MRR@10 and nDCG@10 are computed as MTEB does
-(see ``assistant.metrics``). Answers get KorQuAD's exact match and character F1, plus
-"contains a gold answer", which is the fair measure for an extractive answerer that quotes
-whole sentences. The report is a plain dict (``EvalReport.to_dict``) so a saved JSON can be
-compared with a later run (``compare``) or rendered as HTML (``assistant.eval_report``).
+Cases are loaded by ``assistant.eval_cases``. Retrieval is scored per document: the ranked
+chunks are collapsed to their documents (first occurrence), then recall@k, MRR@10 and
+nDCG@10 are computed as MTEB does (see ``assistant.metrics``). Answers get KorQuAD's exact
+match and character F1, plus "contains a gold answer", which is the fair measure for an
+extractive answerer that quotes whole sentences. The report is a plain dict
+(``EvalReport.to_dict``) so a saved JSON can be compared with a later run (``compare``),
+printed (``assistant.eval_console``) or rendered as HTML (``assistant.eval_report``).
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
 import math
 import re
+import subprocess
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 from tqdm import tqdm
 
 from assistant import metrics as m
+
+# Case loading lives in eval_cases; bench/ scripts, tests and the CLI import it from here.
+from assistant.eval_cases import (  # noqa: F401
+    Case,
+    CaseFileError,
+    Turn,
+    is_squad,
+    load_cases,
+    load_squad,
+    squad_workspace,
+)
 
 if TYPE_CHECKING:
     from assistant.service import Assistant
@@ -61,25 +65,6 @@ LEGEND = {
     "false_refusals": "answerable questions that were refused (count)",
     "errors": "turns where the chain raised an exception (count; they count as refusals)",
 }
-
-
-class CaseFileError(ValueError):
-    """A case file that cannot be read; the message names the file and line."""
-
-
-@dataclass(slots=True)
-class Turn:
-    question: str
-    answers: list[str]
-    gold_docs: list[str]
-    gold_passages: list[str] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class Case:
-    id: str
-    turns: list[Turn]
-    tags: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -173,30 +158,20 @@ class EvalReport:
 
 def _code_version() -> str:
     """The git commit the code ran at (``+dirty`` with local edits), to tell runs apart."""
-    import subprocess
-
-    from assistant.settings import PROJECT_ROOT
-
     try:
-        head = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=PROJECT_ROOT,
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=PROJECT_ROOT,
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=True,
-        ).stdout.strip()
+        head = _git("rev-parse", "--short", "HEAD")
+        dirty = _git("status", "--porcelain", "--untracked-files=no")
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     return head + ("+dirty" if dirty else "")
+
+
+def _git(*args: str) -> str:
+    from assistant.settings import PROJECT_ROOT
+
+    return subprocess.run(
+        ["git", *args], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=5, check=True
+    ).stdout.strip()
 
 
 def result_dict(r: TurnResult, ks: list[int]) -> dict[str, Any]:
@@ -212,167 +187,6 @@ def result_dict(r: TurnResult, ks: list[int]) -> dict[str, Any]:
         ndcg=m.ndcg_at_k(r.ranking, r.relevant_ids, RANK_DEPTH),
     )
     return out
-
-
-# ----------------------------------------------------------------------------- loading
-
-
-def _strings(value: Any, name: str) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, list) and all(isinstance(v, str | int | float) for v in value):
-        return [str(v) for v in value]
-    raise TypeError(f"'{name}' must be a string or a list of strings")
-
-
-def _case(raw: Any, default_id: str) -> Case:
-    if not isinstance(raw, dict):
-        raise TypeError("a case must be an object")
-    turns = raw.get("turns") or [raw]
-    if not isinstance(turns, list):
-        raise TypeError("'turns' must be a list")
-    parsed = []
-    for t in turns:
-        if not isinstance(t, dict):
-            raise TypeError("each turn must be an object")
-        question = t.get("question")
-        if not isinstance(question, str) or not question.strip():
-            raise KeyError("question")
-        parsed.append(
-            Turn(
-                question,
-                _strings(t.get("answers", t.get("answer")), "answers"),
-                _strings(t.get("gold_docs", t.get("gold_doc")), "gold_docs"),
-                _strings(t.get("gold_passages", t.get("gold_passage")), "gold_passages"),
-            )
-        )
-    return Case(str(raw.get("id", default_id)), parsed, _strings(raw.get("tags"), "tags"))
-
-
-def load_cases(path: Path | str) -> list[Case]:
-    """Read cases from JSONL (one per line) or YAML (a list, or a mapping with ``cases``).
-
-    A malformed case is an error naming the file and line, not a silent skip: a skipped
-    case would quietly change what the metrics mean.
-    """
-    path = Path(path)
-    text = path.read_text(encoding="utf-8-sig")
-    cases: list[Case] = []
-    if path.suffix.lower() in {".yaml", ".yml"}:
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f", line {mark.line + 1}" if mark is not None else ""
-            raise CaseFileError(f"{path}{where}: not valid YAML ({exc})") from exc
-        if isinstance(data, dict):
-            data = data.get("cases")
-        if not isinstance(data, list):
-            raise CaseFileError(f"{path}: expected a list of cases (or a 'cases:' list)")
-        lines = _yaml_item_lines(text)
-        for i, raw in enumerate(data):
-            line = lines[i] if i < len(lines) else None
-            try:
-                cases.append(_case(raw, str(i + 1)))
-            except (KeyError, TypeError, AttributeError) as exc:
-                where = f", line {line}" if line else f", case {i + 1}"
-                raise CaseFileError(f"{path}{where}: not a valid case ({_why(exc)})") from exc
-    else:
-        for number, line in enumerate(text.splitlines(), 1):
-            if not line.strip() or line.lstrip().startswith("//"):
-                continue
-            try:
-                cases.append(_case(json.loads(line), str(number)))
-            except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
-                raise CaseFileError(
-                    f"{path}, line {number}: not a valid case ({_why(exc)})"
-                ) from exc
-    if not cases:
-        raise CaseFileError(f"{path}: no cases")
-    seen: set[str] = set()
-    for case in cases:
-        if case.id in seen:
-            raise CaseFileError(f"{path}: case id '{case.id}' occurs twice")
-        seen.add(case.id)
-    return cases
-
-
-def _why(exc: Exception) -> str:
-    if isinstance(exc, KeyError):
-        return f"missing or empty {exc.args[0]!r}"
-    return str(exc)
-
-
-def _yaml_item_lines(text: str) -> list[int]:
-    """Line numbers of the top-level sequence items, for error messages."""
-    try:
-        node = yaml.compose(text)
-    except yaml.YAMLError:
-        return []
-    if isinstance(node, yaml.MappingNode):
-        node = next((v for k, v in node.value if k.value == "cases"), None)
-    if not isinstance(node, yaml.SequenceNode):
-        return []
-    return [item.start_mark.line + 1 for item in node.value]
-
-
-def is_squad(path: Path | str) -> bool:
-    """A ``.json`` file in SQuAD layout (``data`` → articles → ``paragraphs``)."""
-    path = Path(path)
-    if path.suffix.lower() != ".json":
-        return False
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return isinstance(data, dict) and "paragraphs" in data["data"][0]
-    except (OSError, ValueError, KeyError, IndexError, TypeError):
-        return False
-
-
-def load_squad(path: Path | str, corpus_out: Path) -> list[Case]:
-    """SQuAD-format JSON (KorQuAD 1.0) → cases, writing its paragraphs as a JSONL corpus.
-
-    Paragraph ids are ``title#n``. Paragraphs that occur twice word for word become one
-    document, so a question on either copy has one gold document, not a coin toss.
-    """
-    data = json.loads(Path(path).read_text(encoding="utf-8"))["data"]
-    first_id: dict[str, str] = {}
-    records, cases = [], []
-    for article in data:
-        title = article["title"]
-        for n, paragraph in enumerate(article["paragraphs"]):
-            context = paragraph["context"]
-            doc_id = first_id.setdefault(context, f"{title}#{n}")
-            if doc_id == f"{title}#{n}":
-                records.append({"id": doc_id, "title": title, "text": context})
-            for qa in paragraph["qas"]:
-                answers = list(dict.fromkeys(a["text"] for a in qa["answers"]))
-                cases.append(Case(qa["id"], [Turn(qa["question"], answers, [doc_id])], [title]))
-    corpus_out.parent.mkdir(parents=True, exist_ok=True)
-    with corpus_out.open("w", encoding="utf-8") as fh:
-        for record in records:
-            fh.write(json.dumps(record, ensure_ascii=False) + "\n")
-    return cases
-
-
-def squad_workspace(path: Path | str, settings: Settings) -> tuple[list[Case], Path, Settings]:
-    """Cases, corpus folder and settings for evaluating a SQuAD file in its own index.
-
-    The paragraphs go into ``DATA_DIR/eval-corpora/<name>-<hash>/`` with its own Chroma and
-    catalog, so the user's news index is never polluted, and a second run reuses the
-    embeddings (ingest is incremental). The prepared model folder is shared.
-    """
-    path = Path(path)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:10]
-    name = re.sub(r"[^a-z0-9]+", "-", path.stem.lower()).strip("-") or "squad"
-    root = settings.data_dir / "eval-corpora" / f"{name}-{digest}"
-    corpus_dir = root / "corpus"
-    cases = load_squad(path, corpus_dir / "paragraphs.jsonl")
-    eval_settings = settings.model_copy(
-        update={"data_dir": root / "data", "model_dir": settings.models_dir}
-    )
-    return cases, corpus_dir, eval_settings
 
 
 # ----------------------------------------------------------------------------- running
@@ -606,6 +420,20 @@ def largest_tags(per_tag_metrics: dict[str, dict[str, float]], n: int = 20) -> l
     return sorted(by_size[:n])
 
 
+def tag_columns(ks: list[int]) -> list[str]:
+    """The metrics of a per-tag table (the HTML's; the terminal leaves citations out)."""
+    return [
+        f"recall@{max(ks)}",
+        "mrr@10",
+        "ndcg@10",
+        "answer_contains_gold",
+        "f1",
+        "citation_correct",
+        "refusal_recall",
+        "total_p50_ms",
+    ]
+
+
 def metric_names(ks: list[int]) -> list[str]:
     return list(summarize([], ks))
 
@@ -737,7 +565,7 @@ def compare(previous: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]
     }
 
 
-# ----------------------------------------------------------------------------- terminal
+# ----------------------------------------------------------------------------- formatting
 
 SECTIONS = (
     ("retrieval", re.compile(r"^(recall|hit|mrr|ndcg)")),
@@ -758,117 +586,12 @@ def fmt(name: str, value: float | None) -> str:
     return f"{value:.3f}"
 
 
-def print_report(
-    report: EvalReport | dict[str, Any],
-    console: Console,
-    comparison: dict[str, Any] | None = None,
-) -> None:
-    """Metrics by section, per tag, the worst failures and, if given, the comparison."""
-    data = report.to_dict() if isinstance(report, EvalReport) else report
-    metrics, ks = data["metrics"], data["ks"]
-    title = f"evaluation — {int(metrics['questions'])} questions"
-    if data.get("partial"):
-        title += f" [bold yellow](PARTIAL: {data['cases_done']}/{data['cases_planned']} cases)[/]"
-    table = Table(title=title, title_justify="left")
-    table.add_column("section", style="dim")
-    table.add_column("metric")
-    table.add_column("value", justify="right")
-    for section, pattern in SECTIONS:
-        first = True
-        for name, value in metrics.items():
-            if pattern.search(name) and not (section == "answers" and "citation" in name):
-                table.add_row(section if first else "", name, fmt(name, value))
-                first = False
-        table.add_section()
-    console.print(table)
-    console.print(
-        "[dim]EM/F1 are KorQuAD's; an extractive answerer quotes whole sentences, so they are "
-        "low by construction — answer_contains_gold is the fair answer metric.[/]"
-    )
-    judge = data.get("judge") or {}
-    if judge:
-        console.print(f"[dim]LLM judge (faithfulness/relevance): {escape(judge['note'])}[/]")
+def __getattr__(name: str) -> Any:
+    """``print_report`` and ``print_comparison`` live in ``assistant.eval_console``, which
+    imports this module, so they are re-exported lazily (``from assistant.evaluation import
+    print_report`` keeps working)."""
+    if name in {"print_report", "print_comparison"}:
+        from assistant import eval_console
 
-    if data.get("per_tag"):
-        k = max(ks)
-        cols = [
-            f"recall@{k}",
-            "mrr@10",
-            "ndcg@10",
-            "answer_contains_gold",
-            "f1",
-            "refusal_recall",
-            "total_p50_ms",
-        ]
-        tags = Table(title="per tag", title_justify="left")
-        tags.add_column("tag")
-        tags.add_column("n", justify="right")
-        for c in cols:
-            tags.add_column(c, justify="right")
-        shown = largest_tags(data["per_tag"])
-        for tag in shown:
-            tm = data["per_tag"][tag]
-            tags.add_row(tag, fmt("questions", tm["questions"]), *(fmt(c, tm[c]) for c in cols))
-        if len(shown) < len(data["per_tag"]):
-            tags.caption = f"the {len(shown)} largest of {len(data['per_tag'])} tags"
-        console.print(tags)
-
-    worst = worst_failures(data["results"], ks)
-    failed = sum(not r["passed"] for r in data["results"])
-    if worst:
-        t = Table(
-            title=f"worst failures ({len(worst)} of {failed})",
-            show_lines=True,
-            title_justify="left",
-        )
-        for col in ("case", "question", "gold", "answer", "retrieved (rank of gold)"):
-            t.add_column(col, overflow="fold")
-        for r in worst:
-            rank = r["first_gold_rank"]
-            titles = " | ".join(_short(t, 28) for t in r["ranked_titles"][:3])
-            t.add_row(
-                f"{r['case_id']}/{r['turn']}",
-                escape(r["question"]),
-                escape(" | ".join(r["answers"]) or "(unanswerable)"),
-                escape(r["answer"][:200]),
-                escape(f"{titles} ({rank if rank else '—'})"),
-            )
-        console.print(t)
-    if comparison:
-        print_comparison(comparison, console)
-    for note in data.get("notes", []):
-        console.print(f"[yellow]{escape(note)}[/]")
-
-
-def _short(text: str, n: int) -> str:
-    return text if len(text) <= n else text[: n - 1] + "…"
-
-
-def print_comparison(comparison: dict[str, Any], console: Console) -> None:
-    colour = {"better": "green", "worse": "red", "same": "dim"}
-    t = Table(
-        title=f"compared with {comparison['previous'] or 'previous run'}", title_justify="left"
-    )
-    for col in ("metric", "before", "after", "change"):
-        t.add_column(col, justify="left" if col == "metric" else "right")
-    for row in comparison["metrics"]:
-        if row["verdict"] == "same":
-            continue
-        name = row["metric"]
-        sign = "+" if row["delta"] > 0 else ""
-        change = f"[{colour[row['verdict']]}]{sign}{fmt(name, row['delta'])}[/]"
-        t.add_row(name, fmt(name, row["before"]), fmt(name, row["after"]), change)
-    if t.row_count:
-        console.print(t)
-    else:
-        console.print("[dim]no metric changed[/]")
-    for label, rows, style in (
-        ("regressed", comparison["regressed"], "red"),
-        ("improved", comparison["improved"], "green"),
-    ):
-        if not rows:
-            console.print(f"[dim]{label}: no cases[/]")
-            continue
-        console.print(f"[{style}]{label}: {len(rows)} case(s)[/]")
-        for r in rows[:20]:
-            console.print(f"  [{style}]{r['case']}[/] {escape(r['question'][:60])} — {r['why']}")
+        return getattr(eval_console, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
