@@ -441,7 +441,7 @@ class GenerativeAnswerer:
             yield self._fallback(question, docs, query_vector, language, str(exc), info)
             return
         info = {"model": self.settings.llm_model, "raw": raw, **stream.stats()}
-        yield self._verified(raw, question, docs, query_vector, language, info)
+        yield self._verified(raw, question, docs, query_vector, language, info, standalone)
 
     def _verified(
         self,
@@ -451,6 +451,7 @@ class GenerativeAnswerer:
         query_vector: np.ndarray,
         language: str,
         info: dict[str, Any],
+        standalone: str | None = None,
     ) -> Answer:
         checked = self.verifier.check(raw, docs)
         if checked.is_refusal:
@@ -467,6 +468,22 @@ class GenerativeAnswerer:
             )
         if not checked.supported:
             return self._fallback(question, docs, query_vector, language, None, info, checked)
+        # Verification shows a sentence is in the passages, not that it answers the
+        # question: a small model asked something the articles never say tends to copy a
+        # nearby sentence. The extractive answerer's calibrated refusal decides that case.
+        gate = self.extractive.answer(standalone or question, docs, query_vector, language)
+        if gate.refused:
+            return Answer(
+                question,
+                self.texts.get("refusal", language),
+                True,
+                status="refused",
+                language=language,
+                documents=docs,
+                answerer=self.name,
+                verification=checked.to_dicts(),
+                generation={**info, "off_question": True},
+            )
         kept = [s for s in checked.sentences if s.kept]
         text = " ".join(_with_marker(s) for s in kept)
         dropped = len(checked.dropped)

@@ -235,7 +235,7 @@ def test_prompts_exist_in_both_languages_and_fill_in(qa: Assistant) -> None:
     [(_, system), (_, user)] = prompts["answer_ko"].messages(
         passages=format_passages(docs), question=TROOPS, refusal="없음"
     )
-    assert "[1]" in system and '"없음"' in system and "{" not in system
+    assert "[2]." in system and '"없음"' in system and "{" not in system
     assert user.startswith("문단:\n[1] ") and "\n\n[2] " in user and user.endswith(TROOPS)
     with pytest.raises(ValueError, match="---"):
         Prompt.load(qa.settings.prompts_dir / "messages.toml")
