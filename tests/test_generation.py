@@ -450,10 +450,13 @@ def test_local_model_streams_a_checked_answer(local_llm: Assistant) -> None:
     assert answer.generation["output_tokens"] <= 48 + 1
     assert answer.generation["first_token_s"] > 0 and answer.generation["tokens_per_s"] > 0
     # Whatever the small model wrote, only checked sentences (or the marked fallback) remain.
-    if answer.answerer == "llamacpp":
-        kept = [v for v in answer.verification if v["verdict"] in {"supported", "recited"}]
+    if answer.answerer == "llamacpp" and not answer.refused:
+        verdicts = {"supported", "uncited", "recited"}
+        kept = [v for v in answer.verification if v["verdict"] in verdicts]
         assert kept and all(f"[{c.number}]" in answer.text for c in answer.citations)
         assert {c.number for c in answer.citations} <= {1, 2}
+    elif answer.refused:
+        assert answer.text == local_llm.texts.get("refusal", "ko")
     else:
         assert answer.answerer == "extractive-fallback"
         assert answer.text.endswith(local_llm.texts.get("fallback_note", "ko"))
