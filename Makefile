@@ -26,6 +26,7 @@ run: setup
 
 test: setup
 	PYTHON=$(BIN)/python bash scripts/install-browser.sh
+	PYTHON=$(BIN)/python bash scripts/install-llm.sh small
 	$(BIN)/ruff check .
 	HF_HUB_OFFLINE=1 $(BIN)/pytest
 
