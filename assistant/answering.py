@@ -154,14 +154,7 @@ class ExtractiveAnswerer:
         if scored and scored[0].score >= self.threshold:
             scored = self._of_expected_type(question, scored)
         if not scored or scored[0].score < self.threshold:
-            return Answer(
-                question,
-                self.texts.get("refusal", language),
-                True,
-                status="refused",
-                language=language,
-                documents=docs,
-            )
+            return refusal(question, self.texts, language, docs)
         best = scored[0].score
         chosen = [s for s in scored if s.score >= best * self.relative_cutoff]
         chosen = chosen[: self.max_sentences]
@@ -191,6 +184,21 @@ class ExtractiveAnswerer:
             if wanted.met_by(s.text, s.tokens, context[cid]):
                 kept.append(s)
         return kept
+
+
+def refusal(
+    question: str, texts: Texts, language: str, docs: list[Document], **extra: Any
+) -> Answer:
+    """The "the articles don't say" answer, in the question's language."""
+    return Answer(
+        question,
+        texts.get("refusal", language),
+        True,
+        status="refused",
+        language=language,
+        documents=docs,
+        **extra,
+    )
 
 
 def _term_weights(terms: list[str], lexical: LexicalIndex) -> dict[str, float]:

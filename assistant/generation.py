@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from langchain_core.documents import Document
 
-from assistant.answering import Answer, Citation, ExtractiveAnswerer
+from assistant.answering import Answer, Citation, ExtractiveAnswerer, refusal
 from assistant.texts import Texts
 from assistant.verification import SentenceVerdict, Verification, Verifier
 
@@ -455,13 +455,11 @@ class GenerativeAnswerer:
     ) -> Answer:
         checked = self.verifier.check(raw, docs)
         if checked.is_refusal:
-            return Answer(
+            return refusal(
                 question,
-                self.texts.get("refusal", language),
-                True,
-                status="refused",
-                language=language,
-                documents=docs,
+                self.texts,
+                language,
+                docs,
                 answerer=self.name,
                 verification=checked.to_dicts(),
                 generation=info,
@@ -473,13 +471,11 @@ class GenerativeAnswerer:
         # nearby sentence. The extractive answerer's calibrated refusal decides that case.
         gate = self.extractive.answer(standalone or question, docs, query_vector, language)
         if gate.refused:
-            return Answer(
+            return refusal(
                 question,
-                self.texts.get("refusal", language),
-                True,
-                status="refused",
-                language=language,
-                documents=docs,
+                self.texts,
+                language,
+                docs,
                 answerer=self.name,
                 verification=checked.to_dicts(),
                 generation={**info, "off_question": True},

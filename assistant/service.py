@@ -87,9 +87,7 @@ class Assistant:
         k: int | None = None,
         filters: Filters | None = None,
     ) -> Answer:
-        return self.chain.invoke(
-            {"question": question, "history": list(history or []), "k": k, "filters": filters}
-        )
+        return self.chain.invoke(_inputs(question, history, k, filters))
 
     def stream(
         self,
@@ -100,6 +98,10 @@ class Assistant:
         filters: Filters | None = None,
     ) -> Iterator[str | Answer]:
         """Text deltas as an LLM answerer writes them, then the final Answer (see chain)."""
-        return self.chain.stream(
-            {"question": question, "history": list(history or []), "k": k, "filters": filters}
-        )
+        return self.chain.stream(_inputs(question, history, k, filters))
+
+
+def _inputs(
+    question: str, history: History | None, k: int | None, filters: Filters | None
+) -> dict[str, Any]:
+    return {"question": question, "history": list(history or []), "k": k, "filters": filters}
