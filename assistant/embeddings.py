@@ -560,6 +560,9 @@ class Embedder(Embeddings):
             name_or_path = str(prepare_model(settings))
         else:
             name_or_path = settings.embedding_model
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()  # a bar per model load is noise in a CLI
         self._model: SentenceTransformer = SentenceTransformer(
             name_or_path, device="cpu", local_files_only=True
         )
