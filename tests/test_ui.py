@@ -364,7 +364,14 @@ def test_settings_apply_to_this_session_only(page: Any, qa) -> None:
         box = page.locator(f"{slider} input[type=number]")
         box.fill(value)
         box.press("Enter")
-    time.sleep(0.5)  # let the slider values reach the session
+        box.blur()
+        # the value reaches the slider (and so the next request) asynchronously
+        page.wait_for_function(
+            "([sel, v]) => Number(document.querySelector(sel + ' input[type=range]').value)"
+            " === Number(v)",
+            arg=[slider, value],
+            timeout=10_000,
+        )
     assert "마체고라" in ask(page, "러시아의 평양 주재 대사는 누구였나?")
     page.click("#retrieved-panel .label-wrap")
     page.wait_for_selector("#retrieved table.retrieved", state="visible")
