@@ -92,6 +92,7 @@ class ScoredSentence:
     cosine: float
     text: str
     tokens: list[Token]
+    terms: set[str]
 
 
 class ExtractiveAnswerer:
@@ -115,12 +116,18 @@ class ExtractiveAnswerer:
         self.relative_cutoff = relative_cutoff
 
     def score_sentences(
-        self, question: str, docs: list[Document], query_vector: np.ndarray
+        self,
+        question: str,
+        docs: list[Document],
+        query_vector: np.ndarray,
+        question_tokens: list[Token] | None = None,
     ) -> list[ScoredSentence]:
         """Every distinct sentence of the retrieved chunks, best first."""
         korean = has_hangul(question)
         lexical = self.store.lexical()
-        weights = _term_weights(self.analyzer.terms(question), lexical)
+        if question_tokens is None:
+            question_tokens = self.analyzer.tokens(question)
+        weights = _term_weights(content_terms(question_tokens), lexical)
         total = sum(weights.values())
         candidates: dict[tuple[str, int], tuple[Span, Document]] = {}
         for doc in docs:
@@ -143,16 +150,17 @@ class ExtractiveAnswerer:
             # says nothing, so that weight goes to the embedding similarity.
             lexical_part = coverage if korean else dense
             score = W_COVERAGE * lexical_part + W_DENSE * dense + W_RETRIEVAL * retrieval
-            scored.append(ScoredSentence(span, doc, score, coverage, cosine, text, tokens))
+            scored.append(ScoredSentence(span, doc, score, coverage, cosine, text, tokens, terms))
         scored.sort(key=lambda s: -s.score)
         return scored
 
     def answer(
         self, question: str, docs: list[Document], query_vector: np.ndarray, language: str
     ) -> Answer:
-        scored = self.score_sentences(question, docs, query_vector)
+        question_tokens = self.analyzer.tokens(question)  # analysed once, used twice
+        scored = self.score_sentences(question, docs, query_vector, question_tokens)
         if scored and scored[0].score >= self.threshold:
-            scored = self._of_expected_type(question, scored)
+            scored = self._of_expected_type(question_tokens, scored)
         if not scored or scored[0].score < self.threshold:
             return refusal(question, self.texts, language, docs)
         best = scored[0].score
@@ -163,25 +171,21 @@ class ExtractiveAnswerer:
         return Answer(question, text, False, citations, language=language, documents=docs)
 
     def _of_expected_type(
-        self, question: str, scored: list[ScoredSentence]
+        self, question_tokens: list[Token], scored: list[ScoredSentence]
     ) -> list[ScoredSentence]:
         """Keep the strong sentences that can hold the kind of answer asked for.
 
         A sentence far below the best one is not promoted just for holding a number.
         """
-        wanted = expectation(self.analyzer.tokens(question))
+        wanted = expectation(question_tokens)
         if not wanted.any:
             return scored
         floor = max(self.threshold, scored[0].score * TYPE_FLOOR)
-        context: dict[str, set[str]] = {}
         kept = []
         for s in scored:
             if s.score < floor:
                 break
-            cid = s.doc.metadata["chunk_id"]
-            if cid not in context:
-                context[cid] = set(self.analyzer.terms(s.doc.page_content))
-            if wanted.met_by(s.text, s.tokens, context[cid]):
+            if wanted.met_by(s.text, s.tokens, _chunk_terms(s.doc, scored)):
                 kept.append(s)
         return kept
 
@@ -199,6 +203,17 @@ def refusal(
         documents=docs,
         **extra,
     )
+
+
+def _chunk_terms(doc: Document, scored: list[ScoredSentence]) -> set[str]:
+    """The chunk's terms, from its sentences already analysed for scoring."""
+    m = doc.metadata
+    return {
+        term
+        for s in scored
+        if s.doc.metadata["doc_id"] == m["doc_id"] and m["start"] <= s.span.start < m["end"]
+        for term in s.terms
+    }
 
 
 def _term_weights(terms: list[str], lexical: LexicalIndex) -> dict[str, float]:

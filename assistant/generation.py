@@ -454,7 +454,8 @@ class GenerativeAnswerer:
         standalone: str | None = None,
     ) -> Answer:
         checked = self.verifier.check(raw, docs)
-        if checked.is_refusal:
+
+        def refused(**extra_info: Any) -> Answer:
             return refusal(
                 question,
                 self.texts,
@@ -462,8 +463,11 @@ class GenerativeAnswerer:
                 docs,
                 answerer=self.name,
                 verification=checked.to_dicts(),
-                generation=info,
+                generation={**info, **extra_info},
             )
+
+        if checked.is_refusal:
+            return refused()
         if not checked.supported:
             return self._fallback(question, docs, query_vector, language, None, info, checked)
         # Verification shows a sentence is in the passages, not that it answers the
@@ -471,15 +475,7 @@ class GenerativeAnswerer:
         # nearby sentence. The extractive answerer's calibrated refusal decides that case.
         gate = self.extractive.answer(standalone or question, docs, query_vector, language)
         if gate.refused:
-            return refusal(
-                question,
-                self.texts,
-                language,
-                docs,
-                answerer=self.name,
-                verification=checked.to_dicts(),
-                generation={**info, "off_question": True},
-            )
+            return refused(off_question=True)
         kept = [s for s in checked.sentences if s.kept]
         text = " ".join(_with_marker(s) for s in kept)
         dropped = len(checked.dropped)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -71,9 +70,6 @@ class KoreanAnalyzer:
         """(form, tag) pairs, for rules that need the grammar, not just the terms."""
         with self._lock:
             return [(t.form, t.tag) for t in self._kiwi.tokenize(text)]
-
-    def terms_many(self, texts: Iterable[str]) -> list[list[str]]:
-        return [self.terms(t) for t in texts]
 
     def anaphoric(self, text: str) -> bool:
         """True when the question leans on an earlier turn (pronoun, or almost no content)."""

@@ -50,7 +50,6 @@ class LexicalIndex:
         self.days = days
         self.df = df
         self.generation = generation
-        self._max_idf = self._idf(0)
 
     def __len__(self) -> int:
         return len(self.chunk_ids)
