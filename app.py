@@ -5,8 +5,8 @@ Settings come from ``assistant.toml`` and ``ASSISTANT_*`` variables (see
 corpus folder is ingested in the background.
 """
 
+from assistant.interfaces.web.app import launch
 from assistant.settings import Settings
-from assistant.ui import launch
 
 if __name__ == "__main__":
     launch(Settings())

@@ -5,18 +5,18 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from assistant.answering import Answer, Citation
-    from assistant.retrieval import Filters
-    from assistant.service import Assistant
+    from assistant.pipeline.service import Assistant
+    from assistant.retrieval.hybrid import Filters
     from assistant.settings import Settings
+    from assistant.types import Answer, Citation
 
 __all__ = ["Answer", "Assistant", "Citation", "Filters", "Settings"]
 
 _WHERE = {
-    "Answer": "assistant.answering",
-    "Citation": "assistant.answering",
-    "Filters": "assistant.retrieval",
-    "Assistant": "assistant.service",
+    "Answer": "assistant.types",
+    "Citation": "assistant.types",
+    "Filters": "assistant.retrieval.hybrid",
+    "Assistant": "assistant.pipeline.service",
     "Settings": "assistant.settings",
 }
 

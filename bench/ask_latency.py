@@ -17,8 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from assistant.evaluation import load_cases, load_squad
-from assistant.service import Assistant
+from assistant.evaluation.cases import load_cases, load_squad
+from assistant.pipeline.service import Assistant
 from assistant.settings import PROJECT_ROOT, Settings
 
 KORQUAD = PROJECT_ROOT.parent / "shared/eval/korquad-v1-dev/KorQuAD_v1.0_dev.json"

@@ -13,8 +13,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from assistant.evaluation import load_cases
-from assistant.service import Assistant
+from assistant.evaluation.cases import load_cases
+from assistant.pipeline.service import Assistant
 from assistant.settings import Settings
 
 # Questions the bundled corpus has nothing on, to see where off-topic scores land.

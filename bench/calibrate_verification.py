@@ -33,10 +33,10 @@ import numpy as np
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from assistant.evaluation import load_cases
-from assistant.service import Assistant
+from assistant.answering.verification import COS_CEIL, COS_FLOOR, generated_sentences
+from assistant.evaluation.cases import load_cases
+from assistant.pipeline.service import Assistant
 from assistant.settings import PROJECT_ROOT, Settings
-from assistant.verification import COS_CEIL, COS_FLOOR, generated_sentences
 
 # English statements of seed facts, with a Korean string the supporting passage holds.
 ENGLISH = [

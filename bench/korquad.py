@@ -31,7 +31,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from rich.console import Console
 
-from assistant.evaluation import compare, evaluate, print_report, squad_workspace
+from assistant.evaluation.cases import squad_workspace
+from assistant.evaluation.console import print_report
+from assistant.evaluation.runner import compare, evaluate
 from assistant.settings import Settings
 
 KORQUAD = Path("/work/shared/eval/korquad-v1-dev/KorQuAD_v1.0_dev.json")
@@ -48,7 +50,7 @@ def main() -> None:
     parser.add_argument("--full-report", action="store_true", help="print every table")
     args = parser.parse_args()
 
-    from assistant.service import Assistant
+    from assistant.pipeline.service import Assistant
 
     console = Console()
     cases, corpus_dir, settings = squad_workspace(args.file, Settings())
@@ -88,7 +90,7 @@ def main() -> None:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(data, ensure_ascii=False, indent=1), "utf-8")
     if args.html:
-        from assistant.eval_report import render_html
+        from assistant.evaluation.report import render_html
 
         args.html.parent.mkdir(parents=True, exist_ok=True)
         args.html.write_text(render_html(data, comparison), "utf-8")

@@ -4,7 +4,7 @@ Runs the case file through the same retrieval twice — once with the extractive
 once with the ``llamacpp`` answerer on a local GGUF model — and prints, side by side:
 answer accuracy (contains a gold answer), citation correctness, refusals, the share of
 generated sentences the verifier flagged, fallbacks, and the model's speed (time to
-first token, decode tokens/s). Metrics come from ``assistant.evaluation`` so they mean
+first token, decode tokens/s). Metrics come from ``assistant.evaluation.runner`` so they mean
 what ``assistant eval`` means. Per-turn details (raw model text, verdicts) go to JSON.
 
     scripts/install-llm.sh best
@@ -27,19 +27,20 @@ from typing import Any
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from assistant.answering import Answer
-from assistant.chain import build_chain
-from assistant.evaluation import evaluate, load_cases
-from assistant.generation import GenerativeAnswerer, local_model_path
-from assistant.service import Assistant
+from assistant.answering.llm.generation import GenerativeAnswerer, local_model_path
+from assistant.answering.verification import FLAGGED
+from assistant.evaluation.cases import load_cases
+from assistant.evaluation.runner import evaluate
+from assistant.pipeline.chain import build_chain
+from assistant.pipeline.service import Assistant
 from assistant.settings import PROJECT_ROOT, Settings
-from assistant.verification import FLAGGED
+from assistant.types import Answer
 
 UNSUPPORTED = {"unsupported", "invented"}
 
 
 class Recorder:
-    """Stands in for ``assistant.chain`` to keep every Answer the evaluation produced."""
+    """Stands in for ``assistant.pipeline.chain`` to keep every Answer the evaluation produced."""
 
     def __init__(self, chain: Any) -> None:
         self.chain = chain

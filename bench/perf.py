@@ -50,7 +50,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np
 
-from assistant.metrics import percentile
+from assistant.evaluation.metrics import percentile
 from assistant.settings import Settings
 
 KORQUAD = Path("/work/shared/eval/korquad-v1-dev/KorQuAD_v1.0_dev.json")
@@ -87,7 +87,7 @@ def bench_settings(args: argparse.Namespace, sub: str) -> Settings:
 
 
 def _assistant(settings: Settings):
-    from assistant.service import Assistant
+    from assistant.pipeline.service import Assistant
 
     return Assistant(settings)
 
@@ -97,9 +97,9 @@ def _assistant(settings: Settings):
 
 def phase_ingest(args: argparse.Namespace) -> dict[str, Any]:
     """Real pipeline ingest of N paragraphs vs raw encode of the same texts."""
-    from assistant.corpus import load_file
-    from assistant.ingest import _embed_text
-    from assistant.store import unique_sentences
+    from assistant.indexing.corpus import load_file
+    from assistant.indexing.ingest import _embed_text
+    from assistant.storage.store import unique_sentences
 
     records, _ = korquad(Path(args.korquad))
     records = records[: args.ingest_docs]
@@ -153,9 +153,9 @@ def _base_material(args: argparse.Namespace, qa: Any) -> dict[str, Any]:
     first paragraphs up to ``--sentence-pool``: embedding all 5k KorQuAD chunks would take
     longer than the rest of the benchmark on 2 cores.
     """
-    from assistant.corpus import record_to_article
-    from assistant.ingest import _embed_text
-    from assistant.store import unique_sentences
+    from assistant.indexing.corpus import record_to_article
+    from assistant.indexing.ingest import _embed_text
+    from assistant.storage.store import unique_sentences
 
     records, _ = korquad(Path(args.korquad))
     sentence_index: dict[str, int] = {}
@@ -212,10 +212,9 @@ def _unit(v: np.ndarray) -> np.ndarray:
 
 def phase_build(args: argparse.Namespace, size: int) -> dict[str, Any]:
     """A store of about ``size`` chunks: real paragraphs first, then shuffled-sentence docs."""
-    from assistant.corpus import Article
-    from assistant.ingest import _embed_text
-    from assistant.korean import Span
-    from assistant.store import unique_sentences
+    from assistant.indexing.ingest import _embed_text
+    from assistant.storage.store import unique_sentences
+    from assistant.types import Article, Span
 
     settings = bench_settings(args, f"size-{size}")
     qa = _assistant(settings)

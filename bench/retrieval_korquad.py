@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.evaluation import load_squad
-from assistant.service import Assistant
+from assistant.evaluation.cases import load_squad
+from assistant.pipeline.service import Assistant
 from assistant.settings import Settings
 
 KORQUAD = Path(__file__).resolve().parents[2] / "shared/eval/korquad-v1-dev/KorQuAD_v1.0_dev.json"

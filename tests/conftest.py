@@ -34,7 +34,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 @pytest.fixture(scope="session")
 def qa(settings: Settings):
     """An Assistant with the bundled corpus ingested (embedded Chroma)."""
-    from assistant.service import Assistant
+    from assistant.pipeline.service import Assistant
 
     assistant = Assistant(settings)
     report = assistant.ingest([CORPUS], progress=False)

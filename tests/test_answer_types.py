@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.answer_types import expectation
-from assistant.korean import content_terms, shared_analyzer
+from assistant.text.answer_types import expectation
+from assistant.text.korean import content_terms, shared_analyzer
 
 
 def _check(question: str, sentence: str) -> bool:

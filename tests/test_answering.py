@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from assistant.service import Assistant
+from assistant.pipeline.service import Assistant
 from tests.conftest import SEED
 
 MAIN = "000_e3f8f1e00a5f7b14"
@@ -46,7 +46,7 @@ def test_answer_text_is_only_corpus_sentences_and_markers(qa: Assistant) -> None
 def test_unanswerable_questions_are_refused_without_citations(qa: Assistant, question: str) -> None:
     answer = qa.ask(question)
     assert answer.refused and answer.status == "refused"
-    assert answer.citations == []
+    assert answer.citations == ()
     assert answer.text == qa.texts.get("refusal", "ko")
 
 

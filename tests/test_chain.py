@@ -6,9 +6,9 @@ import asyncio
 
 import pytest
 
-from assistant.answering import Answer
-from assistant.chain import retrieval_query
-from assistant.service import Assistant
+from assistant.pipeline.chain import retrieval_query
+from assistant.pipeline.service import Assistant
+from assistant.types import Answer
 
 AMBASSADOR = "러시아의 평양 주재 대사는 누구였나?"
 

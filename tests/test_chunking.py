@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from assistant.chunking import CL100K_CACHE_NAME, Chunker, offline_cl100k
-from assistant.corpus import Article, load_file
-from assistant.korean import shared_analyzer
+from assistant.indexing.chunking import CL100K_CACHE_NAME, Chunker, offline_cl100k
+from assistant.indexing.corpus import load_file
+from assistant.text.korean import shared_analyzer
+from assistant.types import Article
 from tests.conftest import CORPUS
 
 

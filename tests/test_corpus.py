@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
 import pytest
 
-from assistant.corpus import (
-    UnreadableFile,
+from assistant.errors import UnreadableFile
+from assistant.indexing.corpus import (
     decode,
     load_corpus,
     load_file,
@@ -111,7 +112,7 @@ def test_content_id_is_stable_and_content_hash_tracks_edits(tmp_path: Path) -> N
     a = load_file(path, tmp_path)[0]
     b = load_file(path, tmp_path)[0]
     assert a.doc_id == b.doc_id and a.content_hash == b.content_hash
-    b.text += " 추가."
+    b = dataclasses.replace(b, text=b.text + " 추가.")
     assert a.content_hash != b.content_hash
 
 

@@ -1,4 +1,4 @@
-"""Tests for assistant.embeddings against the real converted model (no fakes, no network).
+"""Tests for assistant.models.embeddings against the real converted model (no fakes, no network).
 
 The model is prepared once per session into a temporary data dir (~10 s); the whole file
 runs in well under a minute on 2 cores.
@@ -20,13 +20,9 @@ import pytest
 from langchain_core.embeddings import Embeddings
 from sentence_transformers import SentenceTransformer
 
-from assistant import embeddings
-from assistant.embeddings import (
-    MANIFEST_NAME,
-    Embedder,
-    ModelPreparationError,
-    prepare_model,
-)
+from assistant.errors import ModelPreparationError
+from assistant.models import embeddings
+from assistant.models.embeddings import MANIFEST_NAME, Embedder, prepare_model
 from assistant.settings import DEFAULT_MODEL, Settings
 
 RATE_PASSAGE = "한국은행 금융통화위원회는 물가 상승세 둔화를 근거로 기준금리를 연 3.5%로 동결했다."
@@ -74,7 +70,7 @@ def test_prepare_is_idempotent(
     model_dir: Path, settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
     before = (model_dir / "model.safetensors").stat().st_mtime_ns
-    caplog.set_level(logging.INFO, logger="assistant.embeddings")
+    caplog.set_level(logging.INFO, logger="assistant.models.embeddings")
     started = time.perf_counter()
     again = prepare_model(settings, progress=False)
     elapsed = time.perf_counter() - started

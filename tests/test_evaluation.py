@@ -11,20 +11,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from assistant import metrics as m
-from assistant.cli import app
-from assistant.eval_report import render_html
-from assistant.evaluation import (
-    Case,
-    CaseFileError,
-    Turn,
-    compare,
-    evaluate,
-    is_squad,
-    load_cases,
-    parse_gates,
-    squad_workspace,
-)
+from assistant.errors import CaseFileError
+from assistant.evaluation import metrics as m
+from assistant.evaluation.cases import Case, Turn, is_squad, load_cases, squad_workspace
+from assistant.evaluation.report import render_html
+from assistant.evaluation.runner import compare, evaluate, parse_gates
+from assistant.interfaces.cli import app
 from tests.conftest import MODEL_DIR, SEED, make_settings
 
 # --------------------------------------------------------------------------- metrics

@@ -28,11 +28,8 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from assistant.answering import Answer
-from assistant.chain import build_chain
-from assistant.generation import (
+from assistant.answering.llm.generation import (
     GenerativeAnswerer,
-    LLMError,
     Prompt,
     configured_answerers,
     endpoint,
@@ -40,8 +37,11 @@ from assistant.generation import (
     load_prompts,
     local_server,
 )
-from assistant.service import Assistant
+from assistant.errors import LLMError
+from assistant.pipeline.chain import build_chain
+from assistant.pipeline.service import Assistant
 from assistant.settings import PROJECT_ROOT, Settings
+from assistant.types import Answer
 
 TROOPS = "북한이 러시아에 보낸 병력 규모는?"
 AMBASSADOR = "러시아의 평양 주재 대사는 누구였나?"
@@ -344,7 +344,7 @@ def test_cli_ask_prints_tokens_as_they_arrive(qa: Assistant) -> None:
 def test_browser_menu_offers_configured_llms_and_views_use_them(qa: Assistant) -> None:
     import gradio as gr
 
-    from assistant.ui import Engine, build_app
+    from assistant.interfaces.web.app import Engine, build_app
 
     settings = qa.settings.model_copy(
         update={"answerer": "llamacpp", "llm_base_url": "http://127.0.0.1:1/v1"}

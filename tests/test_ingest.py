@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.service import Assistant
-from assistant.store import Store
+from assistant.pipeline.service import Assistant
+from assistant.storage.store import Store
 from tests.conftest import CORPUS, make_settings
 
 
@@ -131,7 +131,7 @@ def test_interrupted_bm25_save_is_rebuilt(qa: Assistant, tmp_path: Path) -> None
 
 
 def test_another_embedding_model_is_refused(qa: Assistant, tmp_path: Path) -> None:
-    from assistant.store import IndexMismatch
+    from assistant.errors import IndexMismatch
 
     qa.ingest([CORPUS], progress=False)
     with pytest.raises(IndexMismatch, match="ingest --rebuild"):

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.korean import shared_analyzer
-from assistant.lexical import LexicalIndex, LexicalRows
+from assistant.storage.lexical import LexicalIndex, LexicalRows
+from assistant.text.korean import shared_analyzer
 
 TEXTS = [
     "북한은 4일 극초음속 미사일을 시험 발사했다.",

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from langchain_core.documents import Document
 
-from assistant.retrieval import Filters, fuse
-from assistant.service import Assistant
+from assistant.pipeline.service import Assistant
+from assistant.retrieval.hybrid import Filters, fuse
 from tests.conftest import make_settings
 
 MAIN = "000_e3f8f1e00a5f7b14"

@@ -12,8 +12,9 @@ import chromadb
 import pytest
 from chromadb.config import Settings as ChromaSettings
 
-from assistant.service import Assistant
-from assistant.store import Store, StoreUnavailable
+from assistant.errors import StoreUnavailable
+from assistant.pipeline.service import Assistant
+from assistant.storage.store import Store
 from tests.conftest import CORPUS, make_settings
 
 pytestmark = pytest.mark.server

@@ -23,9 +23,7 @@ from typing import Any
 
 import pytest
 
-from assistant.settings import PROJECT_ROOT, Settings
-from assistant.texts import Texts
-from assistant.ui_render import (
+from assistant.interfaces.web.render import (
     UiTexts,
     answer_markdown,
     esc,
@@ -38,6 +36,8 @@ from assistant.ui_render import (
     stream_prefixes,
     upload_summary,
 )
+from assistant.settings import PROJECT_ROOT, Settings
+from assistant.text.messages import Texts
 from tests.conftest import MODEL_DIR, SEED, make_settings
 
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
@@ -188,7 +188,7 @@ def test_retrieved_html_shows_scores_and_marks_cited_rows() -> None:
 
 
 def test_upload_summary_reports_counts_warnings_and_rejects_verbatim() -> None:
-    from assistant.ingest import IngestReport
+    from assistant.indexing.ingest import IngestReport
 
     report = IngestReport(new=2, changed=1, unchanged=3, seconds=1.25)
     out = upload_summary(report, ["a.json: no 'text' in <record 3>"], ["x.pdf"], UI)
@@ -208,7 +208,7 @@ def test_ui_texts_have_the_same_keys_in_both_languages() -> None:
 
 
 def test_engine_views_leave_the_shared_search_alone(qa) -> None:
-    from assistant.ui import Engine
+    from assistant.interfaces.web.app import Engine
 
     engine = Engine(qa)
     before = (qa.search.bm25_weight, qa.search.dense_weight, qa.chain)
@@ -252,7 +252,7 @@ def browser() -> Iterator[Any]:
 @pytest.fixture(scope="module")
 def app(qa, tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
     """The app in this process, over the session's index; uploads are forgotten afterwards."""
-    from assistant.ui import build_app, start
+    from assistant.interfaces.web.app import build_app, start
 
     settings = make_settings(tmp_path_factory.mktemp("ui"), ui_port=free_port())
     demo = build_app(qa, settings)
@@ -463,7 +463,7 @@ def test_api_endpoints_for_scripts(app: App) -> None:
 
 @pytest.mark.browser
 def test_login_when_credentials_are_set(qa, browser: Any, tmp_path: Path) -> None:
-    from assistant.ui import build_app, start
+    from assistant.interfaces.web.app import build_app, start
 
     settings = make_settings(
         tmp_path, ui_port=free_port(), ui_username="reporter", ui_password="s3cret"

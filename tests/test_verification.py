@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 from langchain_core.documents import Document
 
-from assistant.service import Assistant
-from assistant.verification import (
+from assistant.answering.verification import (
     generated_sentences,
     is_refusal,
     numeric_values,
     split_markers,
 )
+from assistant.pipeline.service import Assistant
 
 AMBASSADOR = "러시아의 평양 주재 대사는 누구였나?"
 

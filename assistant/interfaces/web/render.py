@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 if TYPE_CHECKING:
-    from assistant.answering import Answer
-    from assistant.ingest import IngestReport
+    from assistant.indexing.ingest import IngestReport
+    from assistant.types import Answer
 
 MARKER = re.compile(r"\[(\d+)\]")
 # Characters Markdown (and Gradio's LaTeX/template handling) could act on.

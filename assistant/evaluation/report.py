@@ -12,7 +12,7 @@ import math
 from html import escape
 from typing import Any
 
-from assistant.evaluation import (
+from assistant.evaluation.runner import (
     LEGEND,
     SECTIONS,
     fmt,

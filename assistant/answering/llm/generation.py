@@ -28,16 +28,18 @@ import re
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from langchain_core.documents import Document
 
-from assistant.answering import Answer, Citation, ExtractiveAnswerer, refusal
-from assistant.texts import Texts
-from assistant.verification import SentenceVerdict, Verification, Verifier
+from assistant.answering.extractive import ExtractiveAnswerer, refusal
+from assistant.answering.verification import SentenceVerdict, Verification, Verifier
+from assistant.errors import LLMError
+from assistant.text.messages import Texts
+from assistant.types import Answer, Citation
 
 if TYPE_CHECKING:
     from langchain_openai import ChatOpenAI
@@ -59,10 +61,6 @@ CONDENSE_MAX_TOKENS = 64
 HISTORY_TURNS = 3  # turns shown to the condense prompt
 HISTORY_ANSWER_CHARS = 300
 LABEL = re.compile(r"^(?:독립된 질문|질문|standalone question|question)\s*[:：]\s*", re.I)
-
-
-class LLMError(RuntimeError):
-    """The model gave no usable reply: unreachable, too slow, or not speaking the protocol."""
 
 
 def configured_answerers(settings: Settings) -> list[str]:
@@ -462,7 +460,7 @@ class GenerativeAnswerer:
                 language,
                 docs,
                 answerer=self.name,
-                verification=checked.to_dicts(),
+                verification=tuple(checked.to_dicts()),
                 generation={**info, **extra_info},
             )
 
@@ -489,11 +487,11 @@ class GenerativeAnswerer:
             question,
             text,
             False,
-            sorted(citations.values(), key=lambda c: c.number),
+            tuple(sorted(citations.values(), key=lambda c: c.number)),
             language=language,
-            documents=docs,
+            documents=tuple(docs),
             answerer=self.name,
-            verification=checked.to_dicts(),
+            verification=tuple(checked.to_dicts()),
             generation=info,
         )
 
@@ -514,11 +512,13 @@ class GenerativeAnswerer:
             info = {**info, "error": error}
         else:
             note = self.texts.get("fallback_note", language)
-        result.text = f"{result.text}\n{note}"
-        result.answerer = "extractive-fallback"
-        result.verification = checked.to_dicts() if checked else []
-        result.generation = info
-        return result
+        return replace(
+            result,
+            text=f"{result.text}\n{note}",
+            answerer="extractive-fallback",
+            verification=tuple(checked.to_dicts()) if checked else (),
+            generation=info,
+        )
 
 
 def _with_marker(s: SentenceVerdict) -> str:

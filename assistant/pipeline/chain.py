@@ -21,18 +21,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
 
-from assistant.answering import Answer
-from assistant.generation import LLMError
-from assistant.korean import KoreanAnalyzer
-from assistant.store import StoreUnavailable
-from assistant.texts import language_of
+from assistant.errors import LLMError, StoreUnavailable
+from assistant.text.korean import KoreanAnalyzer
+from assistant.text.messages import language_of
+from assistant.types import Answer
 
 if TYPE_CHECKING:
-    from assistant.service import Assistant
+    from assistant.pipeline.service import Assistant
 
 History = Sequence[tuple[str, str]]
 
@@ -134,9 +134,7 @@ def build_chain(assistant: Assistant) -> Runnable[dict[str, Any], Answer]:
 
     def answer(state: dict[str, Any]) -> Answer:
         if "answer" in state:
-            result: Answer = state["answer"]
-            result.timings = state["timings"]
-            return result
+            return replace(state["answer"], timings=state["timings"])
         if getattr(assistant.answerer, "stream", None) is not None:
             *_, final = stream_answer(iter([state]))  # the same path as streaming
             return final
@@ -174,9 +172,8 @@ def build_chain(assistant: Assistant) -> Runnable[dict[str, Any], Answer]:
 
 def _finish(state: dict[str, Any], result: Answer, started: float) -> Answer:
     state["timings"]["answer"] = time.perf_counter() - started
-    result.timings = state["timings"]
-    result.documents = state["ranking"]  # the answerer saw the first k of these
-    return result
+    # the answerer saw the first k of the ranking
+    return replace(result, timings=state["timings"], documents=tuple(state["ranking"]))
 
 
 class _AnswerStep(Runnable[dict[str, Any], Answer]):

@@ -1,12 +1,12 @@
 """Running evaluation cases: retrieval and answer metrics out.
 
-Cases are loaded by ``assistant.eval_cases``. Retrieval is scored per document: the ranked
+Cases come from ``assistant.evaluation.cases``. Retrieval is scored per document: the ranked
 chunks are collapsed to their documents (first occurrence), then recall@k, MRR@10 and
-nDCG@10 are computed as MTEB does (see ``assistant.metrics``). Answers get KorQuAD's exact
+nDCG@10 are computed as MTEB does (``evaluation.metrics``). Answers get KorQuAD's exact
 match and character F1, plus "contains a gold answer", which is the fair measure for an
 extractive answerer that quotes whole sentences. The report is a plain dict
 (``EvalReport.to_dict``) so a saved JSON can be compared with a later run (``compare``),
-printed (``assistant.eval_console``) or rendered as HTML (``assistant.eval_report``).
+printed (``evaluation.console``) or rendered as HTML (``evaluation.report``).
 """
 
 from __future__ import annotations
@@ -23,21 +23,11 @@ from typing import TYPE_CHECKING, Any
 
 from tqdm import tqdm
 
-from assistant import metrics as m
-
-# Case loading lives in eval_cases; bench/ scripts, tests and the CLI import it from here.
-from assistant.eval_cases import (  # noqa: F401
-    Case,
-    CaseFileError,
-    Turn,
-    is_squad,
-    load_cases,
-    load_squad,
-    squad_workspace,
-)
+from assistant.evaluation import metrics as m
+from assistant.evaluation.cases import Case, Turn
 
 if TYPE_CHECKING:
-    from assistant.service import Assistant
+    from assistant.pipeline.service import Assistant
     from assistant.settings import Settings
 
 SCHEMA_VERSION = 1
@@ -586,12 +576,3 @@ def fmt(name: str, value: float | None) -> str:
     return f"{value:.3f}"
 
 
-def __getattr__(name: str) -> Any:
-    """``print_report`` and ``print_comparison`` live in ``assistant.eval_console``, which
-    imports this module, so they are re-exported lazily (``from assistant.evaluation import
-    print_report`` keeps working)."""
-    if name in {"print_report", "print_comparison"}:
-        from assistant import eval_console
-
-        return getattr(eval_console, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

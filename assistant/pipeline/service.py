@@ -10,18 +10,19 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from assistant.answering import Answer, ExtractiveAnswerer
-from assistant.chain import History, build_chain
-from assistant.chunking import Chunker, offline_cl100k
-from assistant.embeddings import Embedder
-from assistant.generation import build_answerers
-from assistant.ingest import Ingester, IngestReport
-from assistant.korean import shared_analyzer
-from assistant.retrieval import Filters, HybridSearch, NewsRetriever
+from assistant.answering.extractive import ExtractiveAnswerer
+from assistant.answering.llm.generation import build_answerers
+from assistant.answering.verification import Verifier
+from assistant.indexing.chunking import Chunker, offline_cl100k
+from assistant.indexing.ingest import Ingester, IngestReport
+from assistant.models.embeddings import Embedder
+from assistant.pipeline.chain import History, build_chain
+from assistant.retrieval.hybrid import Filters, HybridSearch, NewsRetriever
 from assistant.settings import Settings
-from assistant.store import Store
-from assistant.texts import Texts
-from assistant.verification import Verifier
+from assistant.storage.store import Store
+from assistant.text.korean import shared_analyzer
+from assistant.text.messages import Texts
+from assistant.types import Answer
 
 
 class Assistant:

@@ -32,9 +32,10 @@ from typing import Any
 import numpy as np
 from langchain_core.documents import Document
 
-from assistant.korean import KoreanAnalyzer, Span, content_terms
-from assistant.lexical import LexicalIndex
-from assistant.store import Store, sentence_id
+from assistant.storage.lexical import LexicalIndex
+from assistant.storage.store import Store, sentence_id
+from assistant.text.korean import KoreanAnalyzer, content_terms
+from assistant.types import Span
 
 # A sentence's support by a passage: W_LEXICAL * coverage + W_DENSE * dense, where
 # coverage is the IDF-weighted share of its content morphemes found in the passage and

@@ -17,9 +17,9 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-from assistant.embeddings import Embedder
-from assistant.korean import KoreanAnalyzer, has_hangul
-from assistant.store import Store, day_number
+from assistant.models.embeddings import Embedder
+from assistant.storage.store import Store, day_number
+from assistant.text.korean import KoreanAnalyzer, has_hangul
 
 
 @dataclass(frozen=True, slots=True)

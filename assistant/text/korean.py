@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import re
 import threading
-from dataclasses import dataclass
 from functools import lru_cache
 
 from kiwipiepy import Kiwi
+
+from assistant.types import Span
 
 # Morpheme tags that carry meaning for matching: nouns, numerals, verb/adjective stems,
 # roots, foreign words, hanja and numbers. Particles, endings and pronouns are left out.
@@ -23,14 +24,6 @@ ANAPHORA_FORMS = frozenset(
     {"그", "그녀", "그들", "이", "이것", "그것", "거기", "그곳", "저", "당시"}
 )
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
-
-
-@dataclass(frozen=True, slots=True)
-class Span:
-    """A sentence as character offsets into the text it was split from."""
-
-    start: int
-    end: int
 
 
 def has_hangul(text: str) -> bool:

@@ -11,34 +11,18 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
 import tiktoken
 
-from assistant.corpus import Article
-from assistant.korean import KoreanAnalyzer, Span
+from assistant.text.korean import KoreanAnalyzer
+from assistant.types import Article, Chunk, Span
 
 # tiktoken caches the BPE file under the sha1 of its download URL and checks its sha256.
 CL100K_CACHE_NAME = "9b5ad71b2ce5302211f9c61530b329a4922fc6a4"
 CL100K_URL_SHA1_SOURCE = "https://openaipublic.blob.core.windows.net/encodings/cl100k_base.tiktoken"
-
-
-@dataclass(slots=True)
-class Chunk:
-    chunk_id: str
-    doc_id: str
-    index: int
-    text: str
-    start: int
-    end: int
-    sentences: list[Span]  # offsets in the article, in order
-
-    @property
-    def sentence_texts(self) -> list[str]:
-        return [self.text[s.start - self.start : s.end - self.start] for s in self.sentences]
 
 
 def offline_cl100k(cache_dir: Path) -> tiktoken.Encoding:
@@ -112,7 +96,7 @@ class Chunker:
                     text=article.text[start:end],
                     start=start,
                     end=end,
-                    sentences=group,
+                    sentences=tuple(group),
                 )
             )
             if j >= len(spans):

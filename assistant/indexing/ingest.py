@@ -16,11 +16,13 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from assistant.chunking import Chunk, Chunker
-from assistant.corpus import Article, UnreadableFile, find_files, load_file
-from assistant.embeddings import Embedder
-from assistant.korean import KoreanAnalyzer
-from assistant.store import Store, unique_sentences
+from assistant.errors import UnreadableFile
+from assistant.indexing.chunking import Chunker
+from assistant.indexing.corpus import find_files, load_file
+from assistant.models.embeddings import Embedder
+from assistant.storage.store import Store, unique_sentences
+from assistant.text.korean import KoreanAnalyzer
+from assistant.types import Article, Chunk
 
 log = logging.getLogger(__name__)
 FLUSH_CHUNKS = 256

@@ -48,6 +48,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from assistant.errors import ModelPreparationError
 from assistant.settings import DEFAULT_MODEL, Settings
 
 if TYPE_CHECKING:
@@ -71,10 +72,6 @@ _VERIFY_TEXTS = (
     "서울 지하철 2호선이 신호 장애로 한 시간 가까이 운행을 멈췄다.",
     "손흥민이 프리미어리그 경기에서 시즌 10호 골을 터뜨렸다.",
 )
-
-
-class ModelPreparationError(RuntimeError):
-    """The default embedding model cannot be built (missing package, bad file, failed check)."""
 
 
 # --- locating the source files --------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The evaluation report in the terminal (``rich``); ``assistant.eval_report`` is the HTML.
+"""The evaluation report in the terminal (``rich``); ``assistant.evaluation.report`` is the HTML.
 
 Like the HTML it renders from the JSON dict (``EvalReport.to_dict()``), so a saved report
 prints the same as a fresh one.
@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from assistant.evaluation import (
+from assistant.evaluation.runner import (
     SECTIONS,
     EvalReport,
     fmt,

@@ -9,17 +9,18 @@ calibrated on ``evals/seed.jsonl`` (see BENCHMARKS.md).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from langchain_core.documents import Document
 
-from assistant.answer_types import Token, expectation
-from assistant.korean import KoreanAnalyzer, Span, content_terms, has_hangul
-from assistant.lexical import LexicalIndex
-from assistant.store import Store, sentence_id
-from assistant.texts import Texts
+from assistant.storage.lexical import LexicalIndex
+from assistant.storage.store import Store, sentence_id
+from assistant.text.answer_types import Token, expectation
+from assistant.text.korean import KoreanAnalyzer, content_terms, has_hangul
+from assistant.text.messages import Texts
+from assistant.types import Answer, Citation, Span
 
 # How the three signals add up to a sentence score (see BENCHMARKS.md, "calibration").
 W_COVERAGE, W_DENSE, W_RETRIEVAL = 0.45, 0.45, 0.10
@@ -27,60 +28,6 @@ W_COVERAGE, W_DENSE, W_RETRIEVAL = 0.45, 0.45, 0.10
 COS_FLOOR, COS_CEIL = 0.75, 0.92
 # A sentence of the expected answer type must score at least this share of the best one.
 TYPE_FLOOR = 0.75
-
-
-@dataclass(slots=True)
-class Citation:
-    number: int
-    doc_id: str
-    title: str
-    source: str
-    text: str  # the chunk the sentence was found in
-    start: int  # the cited sentence, as offsets in the document
-    end: int
-    score: float
-    sentence: str
-    chunk_id: str
-    chunk_start: int
-    url: str | None = None
-    published: str | None = None
-
-
-@dataclass(slots=True)
-class Answer:
-    question: str
-    text: str
-    refused: bool
-    citations: list[Citation] = field(default_factory=list)
-    status: str = "answered"  # answered | refused | invalid | error
-    language: str = "ko"
-    documents: list[Document] = field(default_factory=list)
-    timings: dict[str, float] = field(default_factory=dict)
-    answerer: str = "extractive"
-    # Generated answers only: each sentence's verdict (assistant.verification) and the
-    # model call (first-token time, tokens, tokens/s, raw text, error).
-    verification: list[dict[str, Any]] = field(default_factory=list)
-    generation: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        extra: dict[str, Any] = {}
-        if self.verification or self.generation:
-            extra = {"verification": self.verification, "generation": self.generation}
-        return {
-            "question": self.question,
-            "answer": self.text,
-            "refused": self.refused,
-            "status": self.status,
-            "language": self.language,
-            "answerer": self.answerer,
-            "citations": [asdict(c) for c in self.citations],
-            "retrieved": [
-                {k: d.metadata.get(k) for k in ("doc_id", "title", "source", "chunk_id", "score")}
-                for d in self.documents
-            ],
-            "timings_ms": {k: round(v * 1000, 1) for k, v in self.timings.items()},
-            **extra,
-        }
 
 
 @dataclass(slots=True)
@@ -168,7 +115,9 @@ class ExtractiveAnswerer:
         chosen = chosen[: self.max_sentences]
         citations = [_citation(i, s) for i, s in enumerate(chosen, start=1)]
         text = " ".join(f"{c.sentence} [{c.number}]" for c in citations)
-        return Answer(question, text, False, citations, language=language, documents=docs)
+        return Answer(
+            question, text, False, tuple(citations), language=language, documents=tuple(docs)
+        )
 
     def _of_expected_type(
         self, question_tokens: list[Token], scored: list[ScoredSentence]
@@ -200,7 +149,7 @@ def refusal(
         True,
         status="refused",
         language=language,
-        documents=docs,
+        documents=tuple(docs),
         **extra,
     )
 

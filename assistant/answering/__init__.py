@@ -1,0 +1,1 @@
+"""Answerers: the Answerer protocol, the extractive answerer, verified LLM answers."""

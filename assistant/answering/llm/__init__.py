@@ -1,0 +1,1 @@
+"""Generated answers: prompts, OpenAI-compatible clients, llama.cpp, the verified answerer."""

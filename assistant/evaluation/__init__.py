@@ -1,0 +1,1 @@
+"""Scripted evaluation: case files, metrics, the runner, gates, terminal and HTML reports."""

@@ -1,0 +1,1 @@
+"""Entry points over the Assistant: the command line and the browser app."""

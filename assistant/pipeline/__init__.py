@@ -1,0 +1,1 @@
+"""The question-answering chain and the Assistant service that holds its parts."""

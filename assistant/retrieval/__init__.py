@@ -1,0 +1,1 @@
+"""Hybrid search: Korean BM25 and dense cosine fused into one ranking, with filters."""

@@ -1,0 +1,1 @@
+"""Korean text analysis, answer-type rules, token counting and the fixed user-facing messages."""
