@@ -328,7 +328,7 @@ def test_follow_up_is_condensed_before_retrieval(qa: Assistant) -> None:
 
 def test_cli_ask_prints_tokens_as_they_arrive(qa: Assistant) -> None:
     """`assistant ask` with an LLM answerer: the draft streams, then the checked answer."""
-    from tests.test_cli import run
+    from tests.integration.test_cli import run
 
     reply = "북한은 러시아에 약 1만 5천 명의 전투 병력을 파견했다 [1]. 이 병력은 3만 명이다 [1]."
     with scripted(reply) as server:

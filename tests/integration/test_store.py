@@ -15,7 +15,7 @@ from chromadb.config import Settings as ChromaSettings
 from assistant.errors import StoreUnavailable
 from assistant.pipeline.service import Assistant
 from assistant.storage.store import Store
-from tests.conftest import CORPUS, make_settings
+from tests.fixtures.paths import CORPUS, make_settings
 
 pytestmark = pytest.mark.server
 

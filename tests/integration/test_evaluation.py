@@ -17,7 +17,7 @@ from assistant.evaluation.cases import Case, Turn, is_squad, load_cases, squad_w
 from assistant.evaluation.report import render_html
 from assistant.evaluation.runner import compare, evaluate, parse_gates
 from assistant.interfaces.cli import app
-from tests.conftest import MODEL_DIR, SEED, make_settings
+from tests.fixtures.paths import MODEL_DIR, SEED, make_settings
 
 # --------------------------------------------------------------------------- metrics
 

@@ -11,7 +11,7 @@ from assistant.indexing.chunking import CL100K_CACHE_NAME, Chunker, offline_cl10
 from assistant.indexing.corpus import load_file
 from assistant.text.korean import shared_analyzer
 from assistant.types import Article
-from tests.conftest import CORPUS
+from tests.fixtures.paths import CORPUS
 
 
 @pytest.fixture(scope="module")

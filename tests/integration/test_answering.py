@@ -7,7 +7,7 @@ import json
 import pytest
 
 from assistant.pipeline.service import Assistant
-from tests.conftest import SEED
+from tests.fixtures.paths import SEED
 
 MAIN = "000_e3f8f1e00a5f7b14"
 

@@ -11,7 +11,7 @@ from langchain_core.documents import Document
 
 from assistant.pipeline.service import Assistant
 from assistant.retrieval.hybrid import Filters, fuse
-from tests.conftest import make_settings
+from tests.fixtures.paths import make_settings
 
 MAIN = "000_e3f8f1e00a5f7b14"
 

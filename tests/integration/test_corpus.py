@@ -16,7 +16,7 @@ from assistant.indexing.corpus import (
     normalize_date,
     split_news_page,
 )
-from tests.conftest import CORPUS
+from tests.fixtures.paths import CORPUS
 
 PAGE = CORPUS / "000_e3f8f1e00a5f7b14.txt"
 

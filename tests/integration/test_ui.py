@@ -38,7 +38,7 @@ from assistant.interfaces.web.render import (
 )
 from assistant.settings import PROJECT_ROOT, Settings
 from assistant.text.messages import Texts
-from tests.conftest import MODEL_DIR, SEED, make_settings
+from tests.fixtures.paths import MODEL_DIR, SEED, make_settings
 
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 BROWSER_ARGS = [

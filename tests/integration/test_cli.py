@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CORPUS, MODEL_DIR
+from tests.fixtures.paths import CORPUS, MODEL_DIR
 
 ASSISTANT = str(Path(sys.executable).with_name("assistant"))
 

@@ -10,7 +10,7 @@ import pytest
 
 from assistant.pipeline.service import Assistant
 from assistant.storage.store import Store
-from tests.conftest import CORPUS, make_settings
+from tests.fixtures.paths import CORPUS, make_settings
 
 
 def _articles(n: int, tag: str = "") -> list[dict]:
