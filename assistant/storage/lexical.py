@@ -9,7 +9,6 @@ interrupted after Chroma and the catalog were updated, and the index is rebuilt.
 from __future__ import annotations
 
 import json
-import logging
 import math
 import shutil
 from collections import Counter
@@ -19,10 +18,10 @@ from pathlib import Path
 import bm25s
 import numpy as np
 
-logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every build at DEBUG
+from assistant.atomic import replace_dir
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class LexicalRows:
     """Per-chunk columns the index needs for search and filtering, aligned by position."""
 
@@ -33,6 +32,12 @@ class LexicalRows:
 
 
 class LexicalIndex:
+    """BM25 scores over chunk morphemes, with per-chunk source and day for filtering.
+
+    ``generation`` is the catalog generation it was built from and ``params`` its
+    (k1, b); the store rebuilds an index whose either differs from the current ones.
+    """
+
     def __init__(
         self,
         bm25: bm25s.BM25 | None,
@@ -56,6 +61,12 @@ class LexicalIndex:
 
     @classmethod
     def build(cls, rows: LexicalRows, generation: int, k1: float, b: float) -> LexicalIndex:
+        """Index ``rows`` (an empty corpus gives an index that finds nothing).
+
+        :param generation: the catalog generation the rows were read at.
+        :param k1: BM25 term-frequency saturation.
+        :param b: BM25 length normalisation.
+        """
         bm25 = None
         if rows.chunk_ids:
             bm25 = bm25s.BM25(k1=k1, b=b)
@@ -87,15 +98,12 @@ class LexicalIndex:
             "params": list(self.params),
         }
         (tmp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
-        old = folder.with_name(folder.name + ".old")
-        shutil.rmtree(old, ignore_errors=True)
-        if folder.exists():
-            folder.rename(old)
-        tmp.rename(folder)
-        shutil.rmtree(old, ignore_errors=True)
+        replace_dir(tmp, folder)
 
     @classmethod
     def load(cls, folder: Path) -> LexicalIndex | None:
+        """The index saved in ``folder``, or None if it is missing or damaged (the caller
+        then rebuilds it from the catalog)."""
         meta_path = folder / "meta.json"
         if not meta_path.exists():
             return None
@@ -131,6 +139,8 @@ class LexicalIndex:
         day_from: int | None = None,
         day_to: int | None = None,
     ) -> np.ndarray | None:
+        """Which chunks pass the filters (None: no filter, all pass). ``day_to`` also
+        excludes chunks with an unknown date; days are YYYYMMDD integers."""
         if not sources and day_from is None and day_to is None:
             return None
         keep = np.ones(len(self.chunk_ids), dtype=bool)

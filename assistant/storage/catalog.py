@@ -1,0 +1,262 @@
+"""The SQLite catalog: which file produced which document, and what the index counts.
+
+It holds each document's text and content hash, its chunks with their sentence offsets
+and cached morphemes, and a ``generation`` number that every write transaction bumps.
+A chunk counts as indexed only once the catalog lists it; the vector collections may
+hold more after an interrupted run, never less (see ``assistant.storage.store``).
+The schema below is the on-disk format of existing indexes: change it only with a
+migration.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from assistant.storage.keys import day_number
+from assistant.storage.lexical import LexicalRows
+from assistant.types import Article, Chunk, Span
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS files (
+    path TEXT PRIMARY KEY, sha TEXT NOT NULL, doc_ids TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS docs (
+    doc_id TEXT PRIMARY KEY, path TEXT NOT NULL, hash TEXT NOT NULL, title TEXT NOT NULL,
+    source TEXT NOT NULL, url TEXT, published TEXT, metadata TEXT NOT NULL, text TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS chunks (
+    chunk_id TEXT PRIMARY KEY, doc_id TEXT NOT NULL, idx INTEGER NOT NULL,
+    start INTEGER NOT NULL, end INTEGER NOT NULL, sentences TEXT NOT NULL, terms TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
+CREATE INDEX IF NOT EXISTS docs_path ON docs(path);
+"""
+BATCH = 500  # ids per IN (...) query, well under SQLite's bound-variable limit
+
+
+@dataclass(frozen=True, slots=True)
+class StoredChunk:
+    """A chunk as the catalog returns it, with its document's fields and whole text."""
+
+    chunk_id: str
+    doc_id: str
+    index: int
+    start: int
+    end: int
+    sentences: tuple[Span, ...]  # offsets in the document, in order
+    title: str
+    source: str
+    url: str | None
+    published: str | None
+    doc_text: str
+
+    @property
+    def text(self) -> str:
+        """The chunk's own text, cut from the document by its offsets."""
+        return self.doc_text[self.start : self.end]
+
+
+class Catalog:
+    """The catalog in one SQLite file; each write method is one transaction.
+
+    The connection may be used from several threads (the web server's workers); the
+    caller serialises writes (``Store`` holds a lock around them).
+
+    :param path: the ``catalog.sqlite`` file; created with the schema if missing.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._db = sqlite3.connect(path, check_same_thread=False)
+        self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        """Close the connection; the catalog cannot be used afterwards."""
+        self._db.close()
+
+    # ------------------------------------------------------------------ meta
+
+    def meta(self, key: str) -> str | None:
+        """The stored value of ``key``, or None."""
+        row = self._db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, values: dict[str, str]) -> None:
+        """Store all ``values`` in one transaction (the generation is not bumped)."""
+        with self._db:
+            self._db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", values.items())
+
+    @property
+    def generation(self) -> int:
+        """How many write transactions the catalog has seen; a BM25 index built at another
+        generation is stale."""
+        return int(self.meta("generation") or 0)
+
+    def _bump(self) -> None:
+        """Count one more write; call inside the write's transaction."""
+        self._db.execute(
+            "INSERT OR REPLACE INTO meta VALUES ('generation', ?)", (str(self.generation + 1),)
+        )
+
+    # ------------------------------------------------------------------ files and docs
+
+    def file_sha(self, path: str) -> str | None:
+        """The sha256 the file had when its documents were last recorded, or None."""
+        row = self._db.execute("SELECT sha FROM files WHERE path=?", (path,)).fetchone()
+        return row[0] if row else None
+
+    def file_doc_ids(self, path: str) -> list[str]:
+        """The document ids recorded for a file ([] for an unknown file)."""
+        row = self._db.execute("SELECT doc_ids FROM files WHERE path=?", (path,)).fetchone()
+        return json.loads(row[0]) if row else []
+
+    def files_under(self, roots: Iterable[Path]) -> list[str]:
+        """Recorded file paths equal to or inside any of ``roots`` (resolved)."""
+        prefixes = [str(Path(r).resolve()) for r in roots]
+        paths = [p for (p,) in self._db.execute("SELECT path FROM files")]
+        return [p for p in paths if any(p == r or p.startswith(r + "/") for r in prefixes)]
+
+    def doc_hashes(self, doc_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+        """doc_id → (content hash, path) for those of the ids the catalog lists."""
+        out: dict[str, tuple[str, str]] = {}
+        for part in _batches(doc_ids):
+            rows = self._db.execute(
+                f"SELECT doc_id, hash, path FROM docs WHERE doc_id IN ({_marks(part)})", part
+            )
+            out.update({d: (h, p) for d, h, p in rows})
+        return out
+
+    def counts(self) -> tuple[int, int]:
+        """(documents, chunks) listed."""
+        docs = self._db.execute("SELECT COUNT(*) FROM docs").fetchone()[0]
+        chunks = self._db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+        return docs, chunks
+
+    def doc_ids(self) -> set[str]:
+        """Every listed document id."""
+        return {d for (d,) in self._db.execute("SELECT doc_id FROM docs")}
+
+    def chunk_ids(self) -> set[str]:
+        """Every listed chunk id."""
+        return {c for (c,) in self._db.execute("SELECT chunk_id FROM chunks")}
+
+    def documents(self) -> Iterator[tuple[str, str, str]]:
+        """(doc_id, title, source) for every listed document, ordered by source."""
+        yield from self._db.execute("SELECT doc_id, title, source FROM docs ORDER BY source")
+
+    def document_text(self, doc_id: str) -> str | None:
+        """The full text of a listed document (what chunk offsets refer to), or None."""
+        row = self._db.execute("SELECT text FROM docs WHERE doc_id=?", (doc_id,)).fetchone()
+        return row[0] if row else None
+
+    # ------------------------------------------------------------------ chunks
+
+    def get_chunks(self, chunk_ids: Sequence[str]) -> dict[str, StoredChunk]:
+        """chunk_id → chunk for those of the ids the catalog lists."""
+        out: dict[str, StoredChunk] = {}
+        for part in _batches(chunk_ids):
+            rows = self._db.execute(
+                "SELECT c.chunk_id, c.doc_id, c.idx, c.start, c.end, c.sentences, d.title, "
+                "d.source, d.url, d.published, d.text FROM chunks c JOIN docs d "
+                f"ON d.doc_id = c.doc_id WHERE c.chunk_id IN ({_marks(part)})",
+                part,
+            )
+            for r in rows:
+                spans = tuple(Span(s, e) for s, e in json.loads(r[5]))
+                out[r[0]] = StoredChunk(r[0], r[1], r[2], r[3], r[4], spans, *r[6:])
+        return out
+
+    def lexical_rows(self) -> LexicalRows:
+        """Every listed chunk's cached morphemes, source and day, in insertion order."""
+        rows = self._db.execute(
+            "SELECT c.chunk_id, c.terms, d.source, d.published FROM chunks c "
+            "JOIN docs d ON d.doc_id = c.doc_id ORDER BY c.rowid"
+        ).fetchall()
+        return LexicalRows(
+            chunk_ids=[r[0] for r in rows],
+            terms=[r[1].split() for r in rows],
+            sources=[r[2] for r in rows],
+            days=[day_number(r[3]) for r in rows],
+        )
+
+    # ------------------------------------------------------------------ writes
+
+    def delete(self, doc_ids: Sequence[str], paths: Sequence[str]) -> None:
+        """Unlist documents (with their chunks) and files in one transaction."""
+        with self._db:
+            for part in _batches(doc_ids):
+                self._db.execute(f"DELETE FROM chunks WHERE doc_id IN ({_marks(part)})", part)
+                self._db.execute(f"DELETE FROM docs WHERE doc_id IN ({_marks(part)})", part)
+            self._db.executemany("DELETE FROM files WHERE path=?", [(p,) for p in paths])
+            self._bump()
+
+    def insert(
+        self,
+        docs: Sequence[tuple[Article, str, Sequence[Chunk]]],
+        chunk_terms: Sequence[Sequence[str]],
+        files: dict[str, tuple[str, list[str]]],
+    ) -> None:
+        """List documents, their chunks and files in one transaction (replacing same ids).
+
+        :param docs: (article, path, chunks) per document.
+        :param chunk_terms: each chunk's morphemes, in the order of ``docs``' chunks.
+        :param files: path → (sha256, doc_ids) of files whose documents are now complete.
+        """
+        terms = iter(chunk_terms)
+        with self._db:
+            for article, path, chunks in docs:
+                self._db.execute(
+                    "INSERT OR REPLACE INTO docs VALUES (?,?,?,?,?,?,?,?,?)",
+                    (
+                        article.doc_id,
+                        path,
+                        article.content_hash,
+                        article.title,
+                        article.source,
+                        article.url,
+                        article.published,
+                        json.dumps(article.metadata, ensure_ascii=False),
+                        article.text,
+                    ),
+                )
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO chunks VALUES (?,?,?,?,?,?,?)",
+                    [
+                        (
+                            c.chunk_id,
+                            c.doc_id,
+                            c.index,
+                            c.start,
+                            c.end,
+                            json.dumps([[s.start, s.end] for s in c.sentences]),
+                            " ".join(next(terms)),
+                        )
+                        for c in chunks
+                    ],
+                )
+            self._db.executemany(
+                "INSERT OR REPLACE INTO files VALUES (?,?,?)",
+                [(p, sha, json.dumps(ids)) for p, (sha, ids) in files.items()],
+            )
+            self._bump()
+
+    def clear(self) -> None:
+        """Unlist everything and forget the embedding model; the generation keeps counting,
+        so no saved BM25 index can match the emptied catalog by accident."""
+        with self._db:
+            for table in ("files", "docs", "chunks"):
+                self._db.execute(f"DELETE FROM {table}")
+            self._db.execute("DELETE FROM meta WHERE key != 'generation'")
+            self._bump()
+
+
+def _marks(part: Sequence[Any]) -> str:
+    return ",".join("?" * len(part))
+
+
+def _batches(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    for lo in range(0, len(items), BATCH):
+        yield items[lo : lo + BATCH]
