@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -85,6 +85,11 @@ class Settings(BaseSettings):
     llm_base_url: str | None = None
     llm_model: str = "local"
     llm_api_key: SecretStr | None = None
+    openai_api_key: SecretStr | None = Field(
+        None,
+        validation_alias=AliasChoices("openai_api_key", "OPENAI_API_KEY"),
+        description="The `openai` answerer's key when llm_api_key is unset (OPENAI_API_KEY).",
+    )
     llm_timeout: float = Field(
         60.0, gt=0, description="Seconds for a whole LLM reply; then the extractive answer."
     )
@@ -107,8 +112,30 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        toml = TomlConfigSettingsSource(settings_cls, toml_file=_toml_path())
+        toml_file = settings_cls.model_config.get("toml_file") or _toml_path()
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=toml_file)
         return (init_settings, env_settings, toml, file_secret_settings)
+
+    @classmethod
+    def load(cls, config_file: Path | None = None, **overrides: Any) -> Settings:
+        """Settings read from ``config_file`` (instead of ``assistant.toml``), keywords winning.
+
+        The precedence stays keywords > ``ASSISTANT_*`` > the file > defaults; the file is
+        bound to a subclass rather than announced through the environment.
+        """
+        if config_file is None:
+            return cls(**overrides)
+        config = SettingsConfigDict(**{**cls.model_config, "toml_file": config_file})
+        bound = type(
+            cls.__name__,
+            (cls,),
+            {
+                "model_config": config,
+                "__module__": cls.__module__,
+                "__qualname__": cls.__qualname__,
+            },
+        )
+        return bound(**overrides)
 
     # Derived paths: one place decides the layout of the data directory.
     @property

@@ -33,7 +33,8 @@ import numpy as np
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from assistant.answering.verification import COS_CEIL, COS_FLOOR, generated_sentences
+from assistant.answering.claims import generated_sentences
+from assistant.answering.scoring import dense_score
 from assistant.evaluation.cases import load_cases
 from assistant.pipeline.service import Assistant
 from assistant.settings import PROJECT_ROOT, Settings
@@ -156,14 +157,15 @@ def main() -> None:
     pairs = build_pairs(qa, args.answers)
     scores, labels, hangul, cover, cos = [], [], [], [], []
     for p in pairs:
-        support, coverage, cosine, _ = qa.verifier.support_matrix([p.sentence], [p.passage])
+        m = qa.verifier.support_matrix([p.sentence], [p.passage])
+        support, coverage, cosine = m.support, m.coverage, m.cosine
         scores.append(float(support[0, 0]))
         cover.append(float(coverage[0, 0]))
         cos.append(float(cosine[0, 0]))
         labels.append(p.label)
         hangul.append(p.kind != "english")
     s, y, h = np.array(scores), np.array(labels), np.array(hangul)
-    dense = np.clip((np.array(cos) - COS_FLOOR) / (COS_CEIL - COS_FLOOR), 0, 1)
+    dense = dense_score(np.array(cos))
     print("Korean: best balanced accuracy by lexical weight (the rest on embeddings)")
     for w in (0.0, 0.2, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0):
         mixed = (w * np.array(cover) + (1 - w) * dense)[h]

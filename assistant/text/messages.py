@@ -1,4 +1,9 @@
-"""User-facing fixed phrases, loaded from ``prompts/messages.toml`` in two languages."""
+"""User-facing fixed phrases, in Korean and English, from TOML files in ``prompts/``.
+
+``messages.toml`` holds what the assistant may say in its own words (refusals, errors);
+``ui.toml`` holds the browser page's labels. One lookup serves both, so a key missing in
+English falls back to Korean the same way everywhere.
+"""
 
 from __future__ import annotations
 
@@ -14,17 +19,25 @@ def language_of(text: str) -> str:
     return "ko" if has_hangul(text) else "en"
 
 
-class Texts:
-    def __init__(self, table: dict[str, dict[str, str]]) -> None:
+class Messages:
+    """A table of phrases per language; ``get`` formats one with ``str.format`` values.
+
+    :param table: ``{"ko": {key: text}, "en": {...}}``; Korean must hold every key.
+    :param language: the default language of ``get`` (the page language for the UI).
+    """
+
+    def __init__(self, table: dict[str, dict[str, Any]], language: str = "ko") -> None:
         self._table = table
+        self.language = language if language in table else "ko"
 
     @classmethod
-    def load(cls, prompts_dir: Path) -> Texts:
-        path = Path(prompts_dir) / "messages.toml"
-        with path.open("rb") as fh:
-            return cls(tomllib.load(fh))
+    def load(cls, prompts_dir: Path, name: str = "messages.toml", language: str = "ko") -> Messages:
+        """Read ``prompts_dir/name``; raises OSError or tomllib.TOMLDecodeError."""
+        with (Path(prompts_dir) / name).open("rb") as fh:
+            return cls(tomllib.load(fh), language)
 
-    def get(self, key: str, lang: str = "ko", **values: Any) -> str:
-        table = self._table.get(lang) or self._table["ko"]
-        template = table.get(key) or self._table["ko"][key]
-        return template.format(**values) if values else template
+    def get(self, key: str, lang: str | None = None, **values: Any) -> Any:
+        """The text for ``key`` in ``lang`` (default: this table's language), else Korean."""
+        table = self._table.get(lang or self.language) or self._table["ko"]
+        value = table.get(key, self._table["ko"][key])
+        return value.format(**values) if values and isinstance(value, str) else value

@@ -5,28 +5,26 @@ to one visitor (the conversation, the answers' sources, the search settings) liv
 browser session's component values and ``gr.State``, so nothing leaks between sessions.
 ``launch`` serves the page at once and loads the engine in a background thread, with a
 status line saying what it is doing; questions asked before it is ready get a "still
-loading" reply. HTML rendering lives in ``ui_render``.
+loading" reply. Per-session settings (k, fusion weights, answerer) go with each question
+as ``AskOptions``. HTML rendering lives in ``render``, serving in ``server``.
 """
 
 from __future__ import annotations
 
-import copy
 import json
 import logging
-import shutil
-import sys
 import threading
 import time
-from pathlib import Path
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
-from assistant.answering.llm.generation import configured_answerers
+from assistant.answering.llm.client import configured_answerers
+from assistant.interfaces.web.engine import Engine
 from assistant.interfaces.web.render import (
     CITE_LINK_JS,
     PANEL_CSS,
-    UiTexts,
     answer_markdown,
     feedback_record,
     md_escape,
@@ -35,113 +33,27 @@ from assistant.interfaces.web.render import (
     sources_html,
     stream_prefixes,
     turn_record,
-    upload_summary,
 )
+from assistant.interfaces.web.uploads import UPLOAD_TYPES, ingest_uploads
+from assistant.pipeline.options import AskOptions
 from assistant.settings import Settings
+from assistant.text.messages import Messages, language_of
 
 if TYPE_CHECKING:
     from assistant.pipeline.service import Assistant
 
 log = logging.getLogger(__name__)
-UPLOAD_TYPES = (".txt", ".md", ".html", ".htm", ".json", ".jsonl")
-UPLOAD_STEPS = 10  # most ingest calls per upload (each rebuilds the BM25 index once)
 STREAM_DELAY = 0.02  # seconds between streamed steps of an answer already complete
-THEME_FONTS = ["Pretendard", "Noto Sans KR", "NanumGothic", "Malgun Gothic", "system-ui"]
 SKIP2 = (gr.skip(), gr.skip())
 OK_STATUSES = ("answered", "refused")  # turns a follow-up may lean on
-LAUNCH = dict(
-    share=False, ssr_mode=False, show_error=False, footer_links=["api"], max_file_size="50mb"
-)
 APP_CSS = """#status p { margin: 0; } #sources { max-height: 640px; overflow-y: auto; }
 #chat a[href*="#src-"] { color: var(--color-accent); font-weight: 600; text-decoration: none; }"""
-
-
-class Engine:
-    """The shared Assistant, or why it is not there yet; plus per-setting views of it."""
-
-    def __init__(self, qa: Assistant | None = None) -> None:
-        self.qa = qa
-        self.failed: str | None = None
-        self._status: tuple[str, dict[str, Any]] = ("status_starting", {})
-        self._views: dict[tuple[float, float, str], Assistant] = {}
-        self._lock = threading.Lock()
-        self.ingest_lock = threading.Lock()  # one ingest at a time; asks go on meanwhile
-
-    @property
-    def ready(self) -> bool:
-        return self.qa is not None
-
-    def status(self, texts: UiTexts) -> str:
-        if self.failed is not None:
-            return texts.get("status_failed", error=self.failed)
-        if self.qa is not None:
-            docs, chunks = self.qa.store.counts()
-            return texts.get("status_ready", docs=docs, chunks=chunks)
-        key, values = self._status
-        return texts.get(key, **values)
-
-    def load(self, settings: Settings, ingest: bool, texts: UiTexts) -> None:
-        """Build the Assistant and ingest the corpus folder, saying so on page and terminal."""
-
-        def say(key: str, **values: Any) -> None:
-            self._status = (key, values)
-            print(texts.get(key, **values), file=sys.stderr, flush=True)
-
-        try:
-            say("status_loading_model")
-            from assistant.indexing.corpus import find_files
-            from assistant.pipeline.service import Assistant
-
-            qa = Assistant(settings)
-            if ingest and settings.corpus_dir.exists():
-                say("status_ingesting", count=len(list(find_files([settings.corpus_dir]))))
-                with self.ingest_lock:
-                    report = qa.ingest([settings.corpus_dir], progress=True)
-                print(report.summary(), file=sys.stderr, flush=True)
-            warm = getattr(qa.answerer, "warm", None)
-            if warm is not None:  # load a local LLM now, not on the first question
-                try:
-                    warm()
-                except Exception as exc:  # answers fall back to quoting; say why once
-                    log.warning("the %s answerer is not available: %s", qa.answerer.name, exc)
-            self.qa = qa
-            print(self.status(texts), file=sys.stderr, flush=True)
-        except Exception as exc:
-            log.exception("the assistant failed to start")
-            self.failed = str(exc) or type(exc).__name__
-
-    def view(self, bm25_weight: float, dense_weight: float, answerer: str) -> Assistant:
-        """The Assistant with other fusion weights or answerer, never changing the shared one.
-
-        A view is a shallow copy sharing model, store and analyzer, with its own search
-        object and chain; views are cached per setting, so each is built once.
-        """
-        qa = self.qa
-        assert qa is not None
-        if bm25_weight + dense_weight <= 0:
-            bm25_weight, dense_weight = qa.search.bm25_weight, qa.search.dense_weight
-        key = (round(bm25_weight, 3), round(dense_weight, 3), answerer)
-        if key == (qa.search.bm25_weight, qa.search.dense_weight, qa.answerer.name):
-            return qa
-        with self._lock:
-            if key not in self._views:
-                from assistant.pipeline.chain import build_chain
-                from assistant.retrieval.hybrid import NewsRetriever
-
-                view = copy.copy(qa)
-                view.search = copy.copy(qa.search)
-                view.search.bm25_weight, view.search.dense_weight = key[0], key[1]
-                view.answerer = (getattr(qa, "answerers", None) or {}).get(answerer, qa.answerer)
-                view.retriever = NewsRetriever(search=view.search)
-                view.chain = build_chain(view)
-                self._views[key] = view
-            return self._views[key]
 
 
 def build_app(qa: Assistant | Engine, settings: Settings, *, language: str = "ko") -> gr.Blocks:
     """The chat page over ``qa`` (an Assistant, or an Engine still loading one)."""
     engine = qa if isinstance(qa, Engine) else Engine(qa)
-    texts = UiTexts.load(settings.prompts_dir, language)
+    texts = Messages.load(settings.prompts_dir, "ui.toml", language)
     feedback_lock = threading.Lock()
     t = texts.get
 
@@ -157,8 +69,6 @@ def build_app(qa: Assistant | Engine, settings: Settings, *, language: str = "ko
     def respond(
         message: str, chat: list, turns: list, k: int, bm25: float, dense: float, answerer: str
     ):
-        from assistant.text.messages import language_of
-
         question = (message or "").strip()
         if not question:
             yield (*[gr.skip()] * 5,)
@@ -173,10 +83,10 @@ def build_app(qa: Assistant | Engine, settings: Settings, *, language: str = "ko
         yield reply(chat, "…", turns)
         answer, draft = None, ""
         try:
-            view = engine.view(float(bm25), float(dense), answerer)
-            if getattr(view.answerer, "generative", False):
+            qa, options = engine.qa, _options(engine, int(k), float(bm25), float(dense), answerer)
+            if qa.answerers[options.answerer].generative:
                 # The model's own tokens, as they arrive; the checked answer replaces them.
-                for part in view.stream(question, past(turns), k=int(k)):
+                for part in qa.stream(question, past(turns), options=options):
                     if isinstance(part, str):
                         draft += part
                         message = {"role": "assistant", "content": md_escape(draft)}
@@ -184,7 +94,7 @@ def build_app(qa: Assistant | Engine, settings: Settings, *, language: str = "ko
                     else:
                         answer = part
             else:
-                answer = view.ask(question, past(turns), k=int(k))
+                answer = qa.ask(question, past(turns), options=options)
             assert answer is not None
         except Exception:
             log.exception("answering %r failed", question)
@@ -221,7 +131,7 @@ def build_app(qa: Assistant | Engine, settings: Settings, *, language: str = "ko
         if not engine.ready:
             return t("still_loading"), status_md()
         try:
-            return _ingest_uploads(engine, settings, texts, files or [], progress), status_md()
+            return ingest_uploads(engine, settings, texts, files or [], progress), status_md()
         except Exception:
             log.exception("ingesting uploads failed")
             return t("upload_failed"), status_md()
@@ -233,8 +143,6 @@ def build_app(qa: Assistant | Engine, settings: Settings, *, language: str = "ko
 
     def api_ask(question: str, history: str = "[]") -> str:
         """One answer's text, for scripts: history is a JSON list of [question, answer]."""
-        from assistant.text.messages import language_of
-
         try:
             pairs = parse_history(history)
         except ValueError as exc:
@@ -345,64 +253,12 @@ def build_app(qa: Assistant | Engine, settings: Settings, *, language: str = "ko
     return demo.queue(default_concurrency_limit=settings.ui_concurrency)
 
 
-def _ingest_uploads(
-    engine: Engine, settings: Settings, texts: UiTexts, files: list[str], progress: gr.Progress
-) -> str:
-    """Copy uploads into DATA_DIR/uploads (so they outlive Gradio's temp files) and ingest.
-
-    Files go in at most ``UPLOAD_STEPS`` batches so the bar moves without rebuilding BM25
-    once per file. A file uploaded again under the same name replaces the earlier one,
-    which the ingest then treats as a changed article.
-    """
-    from assistant.indexing.ingest import IngestReport
-
+def _options(engine: Engine, k: int, bm25: float, dense: float, answerer: str) -> AskOptions:
+    """This session's settings as request options (weights summing to 0 mean the defaults)."""
     assert engine.qa is not None
-    accepted = [Path(f) for f in files if Path(f).suffix.lower() in UPLOAD_TYPES]
-    rejected = [Path(f).name for f in files if Path(f).suffix.lower() not in UPLOAD_TYPES]
-    report, warnings = None, []
-    if accepted:
-        progress(0.0, desc=texts.get("upload_copying"))
-        folder = settings.data_dir / "uploads"
-        folder.mkdir(parents=True, exist_ok=True)
-        copies = [Path(shutil.copyfile(f, folder / f.name)) for f in accepted]
-        size = -(-len(copies) // UPLOAD_STEPS)
-        batches = [copies[i : i + size] for i in range(0, len(copies), size)]
-        report = IngestReport()
-        desc = texts.get("upload_ingesting", count=len(copies))
-        with engine.ingest_lock:
-            for batch in progress.tqdm(batches, desc=desc, unit="batch"):
-                part = engine.qa.ingest(batch, progress=False, warn=warnings.append)
-                for name in ("new", "changed", "unchanged", "deleted", "seconds"):
-                    setattr(report, name, getattr(report, name) + getattr(part, name))
-    return upload_summary(report, warnings, rejected, texts)
-
-
-def start(demo: gr.Blocks, settings: Settings, *, block: bool = True) -> None:
-    """Serve ``demo`` on the configured address, theme and optional login."""
-    auth = None
-    if settings.ui_username or settings.ui_password:
-        if not (settings.ui_username and settings.ui_password):
-            raise SystemExit("Set both ui_username and ui_password to require a login.")
-        auth = (settings.ui_username, settings.ui_password.get_secret_value())
-    demo.launch(
-        server_name=settings.ui_host,
-        server_port=settings.ui_port,
-        auth=auth,
-        prevent_thread_lock=not block,
-        theme=gr.themes.Soft(primary_hue="indigo", font=THEME_FONTS, font_mono=["monospace"]),
-        css=APP_CSS,
-        **LAUNCH,
-    )
-
-
-def launch(settings: Settings, ingest: bool = True, *, language: str = "ko") -> None:
-    """Serve the page now; load the model and ingest ``settings.corpus_dir`` meanwhile."""
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # Gradio's own startup requests
-    engine = Engine()
-    texts = UiTexts.load(settings.prompts_dir, language)
-    demo = build_app(engine, settings, language=language)
-    threading.Thread(
-        target=engine.load, args=(settings, ingest, texts), name="assistant-load", daemon=True
-    ).start()
-    start(demo, settings)
+    fusion = engine.qa.search.fusion
+    if bm25 + dense > 0:
+        fusion = replace(fusion, bm25_weight=round(bm25, 3), dense_weight=round(dense, 3))
+    if answerer not in engine.qa.answerers:
+        answerer = engine.qa.settings.answerer
+    return AskOptions(k=k, fusion=fusion, answerer=answerer)

@@ -1,4 +1,4 @@
-"""HTML and Markdown for the browser app, kept apart from the event wiring in ``ui.py``.
+"""HTML and Markdown for the browser app, kept apart from the event wiring in ``app.py``.
 
 Everything an article says reaches the page through ``esc`` (or ``md_escape`` inside the
 chat), so markup or script inside an article is shown as text and never rendered or run.
@@ -10,41 +10,21 @@ from __future__ import annotations
 import html
 import json
 import re
-import tomllib
 from collections.abc import Iterator
 from dataclasses import asdict
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 if TYPE_CHECKING:
     from assistant.indexing.ingest import IngestReport
+    from assistant.text.messages import Messages
     from assistant.types import Answer
 
 MARKER = re.compile(r"\[(\d+)\]")
 # Characters Markdown (and Gradio's LaTeX/template handling) could act on.
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$<>])")
 SNIPPET_CHARS = 280
-
-
-class UiTexts:
-    """The labels and messages of ``prompts/ui.toml`` for one page language."""
-
-    def __init__(self, table: dict[str, dict[str, Any]], language: str = "ko") -> None:
-        self._table = table
-        self.language = language if language in table else "ko"
-
-    @classmethod
-    def load(cls, prompts_dir: Path, language: str = "ko") -> UiTexts:
-        with (Path(prompts_dir) / "ui.toml").open("rb") as fh:
-            return cls(tomllib.load(fh), language)
-
-    def get(self, key: str, lang: str | None = None, **values: Any) -> Any:
-        """A text in ``lang`` (default: the page language), falling back to Korean."""
-        table = self._table.get(lang or self.language) or self._table["ko"]
-        value = table.get(key, self._table["ko"][key])
-        return value.format(**values) if values and isinstance(value, str) else value
 
 
 def esc(text: object) -> str:
@@ -168,7 +148,7 @@ def parse_history(text: str | None) -> list[tuple[str, str]]:
 
 
 def upload_summary(
-    report: IngestReport | None, warnings: list[str], rejected: list[str], texts: UiTexts
+    report: IngestReport | None, warnings: list[str], rejected: list[str], texts: Messages
 ) -> str:
     """What an upload did, as Markdown; file names and warnings are shown verbatim."""
     lines = []
@@ -207,7 +187,7 @@ def highlight(passage: str, sentence: str, start: int, end: int) -> str:
     return f"{esc(passage[:start])}<mark>{esc(passage[start:end])}</mark>{esc(passage[end:])}"
 
 
-def _meta_line(item: dict[str, Any], texts: UiTexts) -> str:
+def _meta_line(item: dict[str, Any], texts: Messages) -> str:
     bits = []
     url = safe_url(item.get("url"))
     if url:
@@ -221,7 +201,7 @@ def _meta_line(item: dict[str, Any], texts: UiTexts) -> str:
     return " · ".join(bits)
 
 
-def citation_html(c: dict[str, Any], turn: int, texts: UiTexts) -> str:
+def citation_html(c: dict[str, Any], turn: int, texts: Messages) -> str:
     offset = c.get("chunk_start", 0)
     passage = highlight(c["text"], c["sentence"], c["start"] - offset, c["end"] - offset)
     return (
@@ -233,7 +213,7 @@ def citation_html(c: dict[str, Any], turn: int, texts: UiTexts) -> str:
     )
 
 
-def sources_html(turns: list[dict[str, Any]], texts: UiTexts) -> str:
+def sources_html(turns: list[dict[str, Any]], texts: Messages) -> str:
     """Every answer's sources, newest first and open; older answers folded.
 
     ``data-turn`` (the number of the latest complete answer) changes exactly when an
@@ -253,7 +233,7 @@ def sources_html(turns: list[dict[str, Any]], texts: UiTexts) -> str:
     return f'<div data-turn="{turns[-1]["turn"] if turns else 0}">{"".join(blocks)}</div>'
 
 
-def retrieved_html(turn: dict[str, Any] | None, texts: UiTexts) -> str:
+def retrieved_html(turn: dict[str, Any] | None, texts: Messages) -> str:
     """The passages the latest answer was chosen from, with fused and per-retriever scores."""
     if not turn or not turn["retrieved"]:
         return f'<p class="empty">{esc(texts.get("retrieved_empty"))}</p>'

@@ -1,0 +1,37 @@
+"""How a sentence is scored against a question or a claim: the tuned constants, in one place.
+
+Both the extractive answerer and the verifier of generated answers compare texts by
+IDF-weighted content-morpheme coverage and by e5 cosine mapped onto 0..1; keeping the
+mapping and the weights here means a re-calibration changes both at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TypeVar
+
+import numpy as np
+
+from assistant.storage.lexical import LexicalIndex
+
+# e5 cosines crowd into a narrow band; this maps the useful part of it to 0..1.
+COS_FLOOR, COS_CEIL = 0.75, 0.92
+
+T = TypeVar("T", float, np.ndarray)
+
+
+def dense_score(cosine: T) -> T:
+    """Cosine mapped from [COS_FLOOR, COS_CEIL] onto [0, 1], clipped (scalar or array)."""
+    scaled = np.clip((cosine - COS_FLOOR) / (COS_CEIL - COS_FLOOR), 0.0, 1.0)
+    return float(scaled) if isinstance(cosine, float) else scaled
+
+
+def term_weights(terms: Iterable[str], lexical: LexicalIndex) -> dict[str, float]:
+    """Each distinct term with its BM25 idf: rare words weigh more than common ones."""
+    return {t: lexical.idf(t) for t in dict.fromkeys(terms)}
+
+
+def coverage(weights: dict[str, float], terms: set[str]) -> float:
+    """The idf-weighted share of ``weights``' terms found in ``terms`` (0 when empty)."""
+    total = sum(weights.values())
+    return sum(w for t, w in weights.items() if t in terms) / total if total else 0.0

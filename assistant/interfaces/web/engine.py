@@ -1,0 +1,80 @@
+"""The engine behind the page: the shared ``Assistant``, or why it is not there yet.
+
+The page is served at once; the model loads and the corpus is ingested in a background
+thread, and the status line says which step is running.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+from typing import TYPE_CHECKING, Any
+
+from assistant.settings import Settings
+from assistant.text.messages import Messages
+
+if TYPE_CHECKING:
+    from assistant.pipeline.service import Assistant
+
+log = logging.getLogger(__name__)
+
+
+class Engine:
+    """Holds the one ``Assistant`` of the process once it is loaded.
+
+    :param qa: an Assistant that is already loaded (tests, embedding in another app).
+    """
+
+    def __init__(self, qa: Assistant | None = None) -> None:
+        self.qa = qa
+        self.failed: str | None = None
+        self._status: tuple[str, dict[str, Any]] = ("status_starting", {})
+        self.ingest_lock = threading.Lock()  # one ingest at a time; asks go on meanwhile
+
+    @property
+    def ready(self) -> bool:
+        return self.qa is not None
+
+    def status(self, texts: Messages) -> str:
+        """The status line: ready with counts, the step under way, or why it failed."""
+        if self.failed is not None:
+            return texts.get("status_failed", error=self.failed)
+        if self.qa is not None:
+            docs, chunks = self.qa.store.counts()
+            return texts.get("status_ready", docs=docs, chunks=chunks)
+        key, values = self._status
+        return texts.get(key, **values)
+
+    def load(self, settings: Settings, ingest: bool, texts: Messages) -> None:
+        """Build the Assistant and ingest the corpus folder, saying so on page and terminal."""
+
+        def say(key: str, **values: Any) -> None:
+            self._status = (key, values)
+            print(texts.get(key, **values), file=sys.stderr, flush=True)
+
+        try:
+            say("status_loading_model")
+            from assistant.indexing.files import find_files
+            from assistant.pipeline.service import Assistant
+
+            qa = Assistant(settings)
+            if ingest and settings.corpus_dir.exists():
+                say("status_ingesting", count=len(list(find_files([settings.corpus_dir]))))
+                with self.ingest_lock:
+                    report = qa.ingest([settings.corpus_dir], progress=True)
+                print(report.summary(), file=sys.stderr, flush=True)
+            try:  # load a local LLM now, not on the first question
+                qa.answerer.warm()
+            except Exception as exc:  # answers fall back to quoting; say why once
+                log.warning("the %s answerer is not available: %s", qa.answerer.name, exc)
+            self.qa = qa
+            print(self.status(texts), file=sys.stderr, flush=True)
+        except Exception as exc:
+            log.exception("the assistant failed to start")
+            self.failed = str(exc) or type(exc).__name__
+
+    def close(self) -> None:
+        """Close the Assistant, if it was loaded."""
+        if self.qa is not None:
+            self.qa.close()
