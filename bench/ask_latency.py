@@ -17,7 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from assistant.evaluation.cases import load_cases, load_squad
+from assistant.evaluation.cases import load_cases
+from assistant.evaluation.squad import load_squad
 from assistant.pipeline.service import Assistant
 from assistant.settings import PROJECT_ROOT, Settings
 

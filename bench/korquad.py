@@ -31,9 +31,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from rich.console import Console
 
-from assistant.evaluation.cases import squad_workspace
+from assistant.evaluation.compare import compare
 from assistant.evaluation.console import print_report
-from assistant.evaluation.runner import compare, evaluate
+from assistant.evaluation.runner import evaluate
+from assistant.evaluation.squad import squad_workspace
 from assistant.settings import Settings
 
 KORQUAD = Path("/work/shared/eval/korquad-v1-dev/KorQuAD_v1.0_dev.json")

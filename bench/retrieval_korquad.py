@@ -17,7 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.evaluation.cases import load_squad
+from assistant.evaluation import metrics as m
+from assistant.evaluation.squad import load_squad
 from assistant.pipeline.service import Assistant
 from assistant.settings import Settings
 
@@ -25,29 +26,23 @@ KORQUAD = Path(__file__).resolve().parents[2] / "shared/eval/korquad-v1-dev/KorQ
 
 
 def score(qa: Assistant, cases, vectors, limit: int | None = None) -> dict[str, float]:
-    r1 = r5 = r10 = mrr = 0.0
+    """recall@1/5/10 and MRR@10 of the gold paragraph over the ranked documents (chunks
+    collapsed to their documents, first occurrence), as ``assistant eval`` scores them."""
     cases = cases[:limit] if limit else cases
-    lat = []
+    rankings, golds, lat = [], [], []
     for case, vec in zip(cases, vectors, strict=False):
         turn = case.turns[0]
         t = time.perf_counter()
         docs = qa.search.search(turn.question, k=30, query_vector=vec)
         lat.append(time.perf_counter() - t)
-        ranked = list(dict.fromkeys(d.metadata["doc_id"] for d in docs))
-        gold = set(turn.gold_docs)
-        rank = next((i for i, d in enumerate(ranked[:10], 1) if d in gold), None)
-        r1 += rank == 1
-        r5 += rank is not None and rank <= 5
-        r10 += rank is not None
-        mrr += 1 / rank if rank else 0.0
-    n = len(cases)
+        rankings.append(list(dict.fromkeys(d.metadata["doc_id"] for d in docs)))
+        golds.append(turn.gold_docs)
+    pairs = list(zip(rankings, golds, strict=True))
     return {
-        "recall@1": r1 / n,
-        "recall@5": r5 / n,
-        "recall@10": r10 / n,
-        "mrr@10": mrr / n,
+        **{f"recall@{k}": m.mean(m.recall_at_k(r, g, k) for r, g in pairs) for k in (1, 5, 10)},
+        "mrr@10": m.mean(m.mrr_at_k(r, g, 10) for r, g in pairs),
         "search_p50_ms": statistics.median(lat) * 1000,
-        "n": n,
+        "n": len(cases),
     }
 
 

@@ -1,44 +1,47 @@
-"""Evaluation cases: what ``assistant.evaluation.runner`` runs.
+"""Evaluation cases and the JSONL/YAML case files they are written in.
 
 A case is a question (or a conversation of turns) with gold answer strings and gold
 documents or passages; no gold answers means the corpus cannot answer it and a refusal is
-right. Cases come from JSONL or YAML (``load_cases``) or from a SQuAD-format file such as
-KorQuAD 1.0 (``load_squad``, ``squad_workspace``), whose paragraphs become their own corpus.
+right. ``load_cases`` reads JSONL or YAML; SQuAD-format files (KorQuAD 1.0) are read by
+``evaluation.squad``.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import yaml
 
 from assistant.errors import CaseFileError
 
-if TYPE_CHECKING:
-    from assistant.settings import Settings
 
-
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Turn:
+    """One question with its gold: answer strings, and documents or passages that hold them.
+
+    No answers means the question is unanswerable from the corpus (a refusal passes).
+    """
+
     question: str
     answers: list[str]
     gold_docs: list[str]
     gold_passages: list[str] = field(default_factory=list)
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Case:
+    """A question, or a conversation of turns asked in order with their history."""
+
     id: str
     turns: list[Turn]
     tags: list[str] = field(default_factory=list)
 
 
 def _strings(value: Any, name: str) -> list[str]:
+    """A string or list of scalars as a list of strings (``None`` → empty)."""
     if value is None:
         return []
     if isinstance(value, str):
@@ -49,6 +52,11 @@ def _strings(value: Any, name: str) -> list[str]:
 
 
 def _case(raw: Any, default_id: str) -> Case:
+    """One parsed case; a single-question case may leave out ``turns``.
+
+    :raises KeyError: a turn has no question.
+    :raises TypeError: a field has the wrong shape.
+    """
     if not isinstance(raw, dict):
         raise TypeError("a case must be an object")
     turns = raw.get("turns") or [raw]
@@ -121,6 +129,7 @@ def load_cases(path: Path | str) -> list[Case]:
 
 
 def _why(exc: Exception) -> str:
+    """What was wrong with a case, for the error message."""
     if isinstance(exc, KeyError):
         return f"missing or empty {exc.args[0]!r}"
     return str(exc)
@@ -137,60 +146,3 @@ def _yaml_item_lines(text: str) -> list[int]:
     if not isinstance(node, yaml.SequenceNode):
         return []
     return [item.start_mark.line + 1 for item in node.value]
-
-
-def is_squad(path: Path | str) -> bool:
-    """A ``.json`` file in SQuAD layout (``data`` → articles → ``paragraphs``)."""
-    path = Path(path)
-    if path.suffix.lower() != ".json":
-        return False
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return isinstance(data, dict) and "paragraphs" in data["data"][0]
-    except (OSError, ValueError, KeyError, IndexError, TypeError):
-        return False
-
-
-def load_squad(path: Path | str, corpus_out: Path) -> list[Case]:
-    """SQuAD-format JSON (KorQuAD 1.0) → cases, writing its paragraphs as a JSONL corpus.
-
-    Paragraph ids are ``title#n``. Paragraphs that occur twice word for word become one
-    document, so a question on either copy has one gold document, not a coin toss.
-    """
-    data = json.loads(Path(path).read_text(encoding="utf-8"))["data"]
-    first_id: dict[str, str] = {}
-    records, cases = [], []
-    for article in data:
-        title = article["title"]
-        for n, paragraph in enumerate(article["paragraphs"]):
-            context = paragraph["context"]
-            doc_id = first_id.setdefault(context, f"{title}#{n}")
-            if doc_id == f"{title}#{n}":
-                records.append({"id": doc_id, "title": title, "text": context})
-            for qa in paragraph["qas"]:
-                answers = list(dict.fromkeys(a["text"] for a in qa["answers"]))
-                cases.append(Case(qa["id"], [Turn(qa["question"], answers, [doc_id])], [title]))
-    corpus_out.parent.mkdir(parents=True, exist_ok=True)
-    with corpus_out.open("w", encoding="utf-8") as fh:
-        for record in records:
-            fh.write(json.dumps(record, ensure_ascii=False) + "\n")
-    return cases
-
-
-def squad_workspace(path: Path | str, settings: Settings) -> tuple[list[Case], Path, Settings]:
-    """Cases, corpus folder and settings for evaluating a SQuAD file in its own index.
-
-    The paragraphs go into ``DATA_DIR/eval-corpora/<name>-<hash>/`` with its own Chroma and
-    catalog, so the user's news index is never polluted, and a second run reuses the
-    embeddings (ingest is incremental). The prepared model folder is shared.
-    """
-    path = Path(path)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:10]
-    name = re.sub(r"[^a-z0-9]+", "-", path.stem.lower()).strip("-") or "squad"
-    root = settings.data_dir / "eval-corpora" / f"{name}-{digest}"
-    corpus_dir = root / "corpus"
-    cases = load_squad(path, corpus_dir / "paragraphs.jsonl")
-    eval_settings = settings.model_copy(
-        update={"data_dir": root / "data", "model_dir": settings.models_dir}
-    )
-    return cases, corpus_dir, eval_settings

@@ -6,20 +6,16 @@ prints the same as a fresh one.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from assistant.evaluation.runner import (
-    SECTIONS,
-    EvalReport,
-    fmt,
-    largest_tags,
-    tag_columns,
-    worst_failures,
-)
+from assistant.evaluation.summary import SECTIONS, fmt, largest_tags, tag_columns, worst_failures
+
+if TYPE_CHECKING:
+    from assistant.evaluation.runner import EvalReport
 
 
 def print_report(
@@ -27,8 +23,13 @@ def print_report(
     console: Console,
     comparison: dict[str, Any] | None = None,
 ) -> None:
-    """Metrics by section, per tag, the worst failures and, if given, the comparison."""
-    data = report.to_dict() if isinstance(report, EvalReport) else report
+    """Metrics by section, per tag, the worst failures and, if given, the comparison.
+
+    :param report: a finished run, or its dict (a saved ``--json`` report prints the same).
+    :param console: where to print.
+    :param comparison: ``evaluation.compare.compare``'s result, shown when given.
+    """
+    data = report if isinstance(report, dict) else report.to_dict()
     metrics, ks = data["metrics"], data["ks"]
     title = f"evaluation — {int(metrics['questions'])} questions"
     if data.get("partial"):
@@ -96,10 +97,13 @@ def print_report(
 
 
 def _short(text: str, n: int) -> str:
+    """``text`` cut to ``n`` characters with an ellipsis."""
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
 def print_comparison(comparison: dict[str, Any], console: Console) -> None:
+    """The metrics that changed (green better, red worse) and the regressed and improved
+    cases, at most 20 of each."""
     colour = {"better": "green", "worse": "red", "same": "dim"}
     t = Table(
         title=f"compared with {comparison['previous'] or 'previous run'}", title_justify="left"

@@ -1,138 +1,23 @@
-"""Tests for the evaluation runner: metric maths on hand-made data, case loading, and the
-real pipeline (the session ``qa`` index) through ``evaluate`` and the ``assistant eval`` CLI."""
+"""The evaluation on the real pipeline (the session ``qa`` index): ``evaluate``, comparing
+and rendering its report, and the ``assistant eval`` CLI. Metric maths, case files, gates,
+summaries and rendering on hand-made data are in ``tests/unit/evaluation``."""
 
 from __future__ import annotations
 
 import copy
 import json
-import math
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from assistant.errors import CaseFileError
-from assistant.evaluation import metrics as m
-from assistant.evaluation.cases import Case, Turn, is_squad, load_cases, squad_workspace
+from assistant.evaluation.cases import Case, load_cases
+from assistant.evaluation.compare import compare
 from assistant.evaluation.report import render_html
-from assistant.evaluation.runner import compare, evaluate, parse_gates
+from assistant.evaluation.runner import evaluate
+from assistant.evaluation.squad import is_squad, squad_workspace
 from assistant.interfaces.cli import app
 from tests.fixtures.paths import MODEL_DIR, SEED, make_settings
-
-# --------------------------------------------------------------------------- metrics
-
-
-def test_retrieval_metrics_on_a_hand_made_ranking() -> None:
-    ranked = ["a", "b", "c", "d", "e"]
-    relevant = {"b", "d"}
-    assert m.recall_at_k(ranked, relevant, 1) == 0.0
-    assert m.recall_at_k(ranked, relevant, 2) == 0.5
-    assert m.recall_at_k(ranked, relevant, 4) == 1.0
-    assert m.hit_at_k(ranked, relevant, 2) == 1.0
-    assert m.mrr_at_k(ranked, relevant, 10) == 0.5
-    assert m.mrr_at_k(ranked, relevant, 1) == 0.0
-    # DCG = 1/log2(3) + 1/log2(5); ideal = 1/log2(2) + 1/log2(3)
-    expected = (1 / math.log2(3) + 1 / math.log2(5)) / (1 + 1 / math.log2(3))
-    assert m.ndcg_at_k(ranked, relevant, 10) == pytest.approx(expected)
-    assert m.ndcg_at_k(ranked, relevant, 10) == pytest.approx(0.6509, abs=1e-4)
-    # Cut at 3: only b counts, ideal still has two relevant within 3.
-    assert m.ndcg_at_k(ranked, relevant, 3) == pytest.approx(
-        (1 / math.log2(3)) / (1 + 1 / math.log2(3))
-    )
-    assert m.ndcg_at_k(["x", "a"], {"a"}, 10) == pytest.approx(1 / math.log2(3))
-    assert m.ndcg_at_k(["a"], {"a"}, 10) == 1.0
-    assert m.recall_at_k(ranked, set(), 5) == 0.0
-    assert m.first_rank(ranked, relevant) == 2
-    assert m.first_rank(ranked, {"z"}) is None
-
-
-def test_korquad_normalisation_em_and_char_f1() -> None:
-    assert m.normalize_answer("'포괄적 전략적 파트너십' 조약!") == "포괄적 전략적 파트너십 조약"
-    assert m.normalize_answer("《삼국사기》  (三國史記)") == "삼국사기 三國史記"
-    assert m.normalize_answer("Hello,  World.") == "hello world"
-    assert m.exact_match("'영웅적'", "영웅적") == 1.0
-    assert m.exact_match("영웅적이라고", "영웅적") == 0.0
-    # Characters, whitespace ignored: pred 1만5천명 (5 chars) vs gold 약1만5천명 (6 chars).
-    assert m.char_f1("1만 5천 명", "약 1만 5천 명") == pytest.approx(2 * (5 / 6) / (1 + 5 / 6))
-    assert m.char_f1("1만5천명", "1만 5천 명") == 1.0
-    assert m.char_f1("가나", "다라") == 0.0
-    assert m.best_over_golds(m.exact_match, "베이징", ["서울", "베이징"]) == 1.0
-    assert m.best_over_golds(m.char_f1, "", []) == 0.0
-    assert m.contains_answer("북한은 약 1만5천 명을 보냈다.", ["1만 5천 명"])
-    assert not m.contains_answer("아무 말", ["", "   "])
-
-
-def test_percentile_and_mean() -> None:
-    assert m.percentile([1, 2, 3, 4], 50) == 2.5
-    assert m.percentile([10.0], 95) == 10.0
-    assert math.isnan(m.percentile([], 50))
-    assert math.isnan(m.mean([]))
-
-
-# --------------------------------------------------------------------------- loading
-
-
-def test_load_jsonl_and_yaml(tmp_path: Path) -> None:
-    seed = load_cases(SEED)
-    assert len(seed) >= 30 and any(len(c.turns) == 2 for c in seed)
-    assert any(not c.turns[0].answers for c in seed)  # unanswerable ones
-    y = tmp_path / "cases.yaml"
-    y.write_text(
-        "cases:\n"
-        "  - id: a\n"
-        "    question: 한중 정상은 어디서 만났나?\n"
-        "    answers: 베이징\n"
-        "    gold_docs: [doc1]\n"
-        "    tags: [demo]\n"
-        "  - id: b\n"
-        "    turns:\n"
-        "      - {question: 첫 질문, gold_passages: [본문 일부]}\n"
-        '      - {question: "그는?"}\n',
-        "utf-8",
-    )
-    cases = load_cases(y)
-    assert [c.id for c in cases] == ["a", "b"]
-    assert cases[0].turns[0] == Turn("한중 정상은 어디서 만났나?", ["베이징"], ["doc1"], [])
-    assert cases[1].turns[0].gold_passages == ["본문 일부"]
-    assert cases[1].turns[1].answers == []
-
-
-def test_malformed_jsonl_line_names_the_line(tmp_path: Path) -> None:
-    f = tmp_path / "bad.jsonl"
-    f.write_text(
-        '{"id": "1", "question": "질문?", "answers": ["답"]}\n\n{"id": "2", "question": \n',
-        "utf-8",
-    )
-    with pytest.raises(CaseFileError, match=r"bad\.jsonl, line 3"):
-        load_cases(f)
-    f.write_text('{"id": "1", "answers": ["답"]}\n', "utf-8")
-    with pytest.raises(CaseFileError, match=r"line 1.*question"):
-        load_cases(f)
-    f.write_text('{"id": "1", "question": "q", "answers": [{"x": 1}]}\n', "utf-8")
-    with pytest.raises(CaseFileError, match="answers"):
-        load_cases(f)
-
-
-def test_malformed_yaml_names_the_line(tmp_path: Path) -> None:
-    f = tmp_path / "bad.yaml"
-    f.write_text("- id: a\n  question: 좋아\n- id: b\n  question: [unclosed\n", "utf-8")
-    with pytest.raises(CaseFileError, match=r"line \d"):
-        load_cases(f)
-    f.write_text("- id: a\n  question: 좋아\n- id: b\n  answers: [x]\n", "utf-8")
-    with pytest.raises(CaseFileError, match=r"line 3.*question"):
-        load_cases(f)
-
-
-def test_gates_parse_and_reject_unknown_metrics() -> None:
-    gates = parse_gates(["recall@5=0.9", "total_p95_ms=500"], [1, 5])
-    assert gates[0].check({"recall@5": 0.8}) == "recall@5 = 0.8 is under the threshold 0.9"
-    assert gates[0].check({"recall@5": 0.95}) is None
-    assert "above the maximum" in (gates[1].check({"total_p95_ms": 900.0}) or "")
-    with pytest.raises(ValueError, match="unknown metric 'recal@5'"):
-        parse_gates(["recal@5=0.9"], [1, 5])
-    with pytest.raises(ValueError, match="METRIC=VALUE"):
-        parse_gates(["recall@5"], [1, 5])
-
 
 # --------------------------------------------------------------------------- real runs
 

@@ -1,0 +1,91 @@
+"""Scoring one turn: documents from chunks, passage-level gold, citations, failed turns."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from langchain_core.documents import Document
+
+from assistant.evaluation.cases import Case, Turn
+from assistant.evaluation.results import TurnResult, failed_turn, result_dict, score_turn
+from assistant.types import Answer, Citation
+
+
+def _doc(doc_id: str, text: str) -> Document:
+    return Document(page_content=text, metadata={"doc_id": doc_id, "title": f"제목 {doc_id}"})
+
+
+def _cite(doc_id: str, chunk: str) -> Citation:
+    return Citation(1, doc_id, f"제목 {doc_id}", "news", chunk, 0, 5, 0.9, chunk[:5], "c", 0)
+
+
+CASE = Case("c1", [], ["main"])
+
+
+def test_chunks_collapse_to_documents_in_first_occurrence_order() -> None:
+    turn = Turn("정상회담은 어디서?", ["베이징"], ["d2"])
+    docs = (
+        _doc("d1", "가"),
+        _doc("d2", "정상회담은 베이징에서"),
+        _doc("d1", "나"),
+        _doc("d3", "다"),
+    )
+    answer = Answer(
+        turn.question, "정상회담은 '베이징'에서 열렸다.", False,
+        (_cite("d2", "정상회담은 베이징에서"), _cite("d3", "다른 이야기")),
+        documents=docs, timings={"retrieve": 0.012, "answer": 0.003},
+    )  # fmt: skip
+    r = score_turn(CASE, 0, turn, answer)
+    assert r.ranked_docs == ["d1", "d2", "d3"]
+    assert r.ranked_titles == ["제목 d1", "제목 d2", "제목 d3"]
+    assert r.ranked_ids == [] and r.relevant == ["d2"]
+    assert r.first_gold_rank == 2 and not r.hit(1) and r.hit(2)
+    assert r.cited_docs == ["d2", "d3"]
+    assert [c["correct"] for c in r.citations] == [True, False]
+    assert r.retrieve_ms == pytest.approx(12.0) and r.answer_ms == pytest.approx(3.0)
+    assert r.contains_gold and r.passed and r.status == "answered"
+    assert r.exact_match == 0.0 and 0.0 < r.f1 < 1.0
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        r.answer = "changed"  # type: ignore[misc]
+
+
+def test_passage_gold_relabels_the_ranking() -> None:
+    passage = "세종은 1443년 훈민정음을 창제하였다."
+    turn = Turn("훈민정음은 언제?", ["1443년"], [], [passage])
+    docs = (
+        _doc("x", "관계없는 글"),
+        _doc("y", "앞 문장. 세종은 1443년 훈민정음을\n창제하였다. 뒤"),
+    )
+    answer = Answer(turn.question, "모르겠습니다.", True, documents=docs, status="refused")
+    r = score_turn(CASE, 1, turn, answer)
+    assert r.ranked_ids == ["x", "passage:0"] and r.relevant == ["passage:0"]
+    assert r.first_gold_rank == 2
+    assert r.refused and not r.contains_gold and not r.passed
+    assert r.f1 == 0.0  # a refusal's text is not scored as an answer
+
+
+def test_unanswerable_passes_by_refusing() -> None:
+    turn = Turn("없는 것은?", [], [])
+    refused = score_turn(CASE, 0, turn, Answer(turn.question, "모름", True, status="refused"))
+    answered = score_turn(CASE, 0, turn, Answer(turn.question, "아마도 이것", False))
+    assert refused.passed and not answered.passed
+    assert not refused.answerable and refused.first_gold_rank is None
+
+
+def test_a_raising_chain_is_a_refused_error_turn() -> None:
+    turn = Turn("질문", ["답"], ["d1"])
+    r = failed_turn(CASE, 0, turn, RuntimeError("server went away"))
+    assert r.status == "error" and r.refused and not r.passed
+    assert r.answer == "error: RuntimeError: server went away"
+    assert r.ranked_docs == [] and r.tags == ["main"]
+
+
+def test_result_dict_carries_the_derived_scores() -> None:
+    r = TurnResult("c", 0, "q", ["답"], ["d1"], "답이다", False, ["d0", "d1"], [], 1.0, 2.0, [])
+    d = result_dict(r, [1, 5])
+    assert d["recall"] == {"1": 0.0, "5": 1.0}
+    assert d["mrr"] == 0.5 and d["first_gold_rank"] == 2
+    assert d["passed"] and d["answerable"] and d["contains_gold"]
+    assert 0.0 < d["ndcg"] < 1.0
+    assert d["question"] == "q" and d["ranked_docs"] == ["d0", "d1"]
