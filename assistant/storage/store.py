@@ -155,8 +155,13 @@ class Store:
         :raises ValueError: the vectors or terms do not match the chunks and sentences.
         """
         n_chunks = sum(len(chunks) for _, _, chunks in docs)
-        if len(chunk_terms) != n_chunks:
-            raise ValueError(f"{n_chunks} chunks but {len(chunk_terms)} term lists")
+        n_sentences = sum(len(unique_sentences(chunks)) for _, _, chunks in docs)
+        got = (len(chunk_vectors), len(sentence_vectors), len(chunk_terms))
+        if got != (n_chunks, n_sentences, n_chunks):
+            raise ValueError(
+                f"{n_chunks} chunks and {n_sentences} sentences, but {got[0]} chunk vectors, "
+                f"{got[1]} sentence vectors and {got[2]} term lists"
+            )
         with self._lock:
             per_doc = [(article, chunks) for article, _, chunks in docs]
             self.vectors.add(per_doc, chunk_vectors, sentence_vectors)

@@ -1,4 +1,7 @@
-"""The store against a real `chroma run` server on loopback, and with the server gone."""
+"""The store against a real `chroma run` server on loopback, and with the server gone.
+
+A server that was never there is tested without one in ``tests/unit/storage/test_vectors.py``.
+"""
 
 from __future__ import annotations
 
@@ -12,9 +15,7 @@ import chromadb
 import pytest
 from chromadb.config import Settings as ChromaSettings
 
-from assistant.errors import StoreUnavailable
 from assistant.pipeline.service import Assistant
-from assistant.storage.store import Store
 from tests.fixtures.paths import CORPUS, make_settings
 
 pytestmark = pytest.mark.server
@@ -77,12 +78,3 @@ def test_ingest_and_ask_through_a_chroma_server(chroma_server, tmp_path: Path, s
     down = qa.ask("러시아의 평양 주재 대사는 누구였나?")
     assert down.status == "error" and down.refused
     assert f"127.0.0.1:{port}" in down.text and "chroma run" in down.text
-
-
-def test_a_server_that_is_down_gives_a_clear_message(tmp_path: Path) -> None:
-    port = _free_port()
-    with pytest.raises(StoreUnavailable) as info:
-        Store(make_settings(tmp_path, chroma_host="127.0.0.1", chroma_port=port))
-    message = str(info.value)
-    assert f"http://127.0.0.1:{port}" in message
-    assert "chroma run --path" in message and "ASSISTANT_CHROMA_HOST" in message

@@ -1,0 +1,130 @@
+"""An in-memory ``VectorIndex`` for unit tests of the ``Store`` front.
+
+It keeps records in dicts and searches by exact cosine similarity. ``test_vectors.py``
+runs the same contract tests against it and against Chroma, so the fake cannot drift
+from what the real index does. ``log`` records each call (for write-order tests) and
+``fail_on`` makes one method raise, as a crash at that step would.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from assistant.storage.keys import sentence_id, unique_sentences
+from assistant.storage.vectors import chroma_metadata
+from assistant.types import Article, Chunk
+
+
+class Crash(BaseException):
+    """Raised by ``fail_on``; a BaseException, like the KeyboardInterrupt it stands for."""
+
+
+class MemoryVectors:
+    """Chunk and sentence records in dicts: id → (vector, metadata)."""
+
+    def __init__(self) -> None:
+        self.chunks: dict[str, tuple[np.ndarray, dict[str, Any]]] = {}
+        self.sentences: dict[str, tuple[np.ndarray, dict[str, Any]]] = {}
+        self.log: list[str] = []
+        self.fail_on: str | None = None
+        self.closed = False
+        self.last_where: dict[str, Any] | None = None
+
+    def _enter(self, name: str) -> None:
+        if self.closed:
+            raise RuntimeError("closed")
+        if self.fail_on == name:
+            raise Crash(name)
+        self.log.append(f"vectors.{name}")
+
+    def add(
+        self,
+        docs: Sequence[tuple[Article, Sequence[Chunk]]],
+        chunk_vectors: np.ndarray,
+        sentence_vectors: np.ndarray,
+    ) -> None:
+        self._enter("add")
+        chunk_rows = iter(chunk_vectors)
+        sentence_rows = iter(sentence_vectors)
+        for article, chunks in docs:
+            base = chroma_metadata(article)
+            for c in chunks:
+                meta = {**base, "chunk_id": c.chunk_id, "start": c.start, "end": c.end}
+                self.chunks[c.chunk_id] = (np.asarray(next(chunk_rows)), meta)
+            for span in unique_sentences(chunks):
+                meta = {**base, "start": span.start, "end": span.end}
+                vector = np.asarray(next(sentence_rows))
+                self.sentences[sentence_id(article.doc_id, span)] = (vector, meta)
+
+    def delete_documents(self, doc_ids: Sequence[str]) -> None:
+        self._enter("delete_documents")
+        gone = set(doc_ids)
+        for records in (self.chunks, self.sentences):
+            for key in [k for k, (_, m) in records.items() if m.get("doc_id") in gone]:
+                del records[key]
+
+    def delete_chunks(self, chunk_ids: Sequence[str]) -> None:
+        self._enter("delete_chunks")
+        for cid in chunk_ids:
+            self.chunks.pop(cid, None)
+
+    def chunk_count(self) -> int:
+        return len(self.chunks)
+
+    def sentence_count(self) -> int:
+        return len(self.sentences)
+
+    def chunk_documents(self) -> dict[str, str]:
+        return {cid: str(meta.get("doc_id", "")) for cid, (_, meta) in self.chunks.items()}
+
+    def search(
+        self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None
+    ) -> list[tuple[str, float]]:
+        self.last_where = where
+        query = np.asarray(vector, dtype=np.float64)
+        scored = []
+        for cid, (v, meta) in self.chunks.items():
+            if where and not _matches(meta, where):
+                continue
+            sim = float(v @ query / (np.linalg.norm(v) * np.linalg.norm(query)))
+            scored.append((cid, sim))
+        scored.sort(key=lambda pair: -pair[1])
+        return scored[:k]
+
+    def sentence_vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        return {
+            i: np.asarray(self.sentences[i][0], dtype=np.float32)
+            for i in ids
+            if i in self.sentences
+        }
+
+    def clear(self) -> None:
+        self._enter("clear")
+        self.chunks.clear()
+        self.sentences.clear()
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def _matches(meta: dict[str, Any], where: dict[str, Any]) -> bool:
+    """The part of Chroma's filter language the retriever uses: $and, $in, $gt(e), $lte."""
+    if "$and" in where:
+        return all(_matches(meta, clause) for clause in where["$and"])
+    ops = {
+        "$in": lambda v, x: v in x,
+        "$gt": lambda v, x: v is not None and v > x,
+        "$gte": lambda v, x: v is not None and v >= x,
+        "$lte": lambda v, x: v is not None and v <= x,
+        "$eq": lambda v, x: v == x,
+    }
+    for key, cond in where.items():
+        value = meta.get(key)
+        if not isinstance(cond, dict):
+            cond = {"$eq": cond}
+        if not all(ops[op](value, arg) for op, arg in cond.items()):
+            return False
+    return True

@@ -1,0 +1,205 @@
+"""The vector index contract, run against Chroma and against the in-memory fake the
+Store tests use, plus Chroma's connection handling and closing.
+
+No Chroma server: Chroma runs in-process, as ``EphemeralClient`` (in memory) or as the
+embedded ``PersistentClient`` in tmp_path; each starts in about 0.1 s. The server-down
+case only needs a closed loopback port. Vectors are seeded random numbers.
+"""
+
+from __future__ import annotations
+
+import socket
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import chromadb
+import pytest
+from chromadb.config import Settings as ChromaSettings
+
+from assistant.errors import StoreUnavailable
+from assistant.settings import Settings
+from assistant.storage.keys import sentence_id
+from assistant.storage.store import Store
+from assistant.storage.vectors import ChromaVectors, VectorIndex, unavailable_message
+from tests.unit.storage.memory_vectors import MemoryVectors
+from tests.unit.storage.samples import BUSAN, MISSILE, SEOUL, add_args
+
+CHROMA = ChromaSettings(anonymized_telemetry=False)
+
+
+def _ephemeral() -> ChromaVectors:
+    return ChromaVectors(chromadb.EphemeralClient(settings=CHROMA), f"t-{uuid.uuid4().hex[:8]}")
+
+
+@pytest.fixture(params=["chroma", "memory"])
+def index(request: pytest.FixtureRequest) -> Iterator[VectorIndex]:
+    vectors: VectorIndex = _ephemeral() if request.param == "chroma" else MemoryVectors()
+    yield vectors
+    vectors.close()
+
+
+def _fill(index: VectorIndex, seed: int = 0) -> tuple:
+    docs, chunk_vecs, sentence_vecs, _, _ = add_args([SEOUL, BUSAN, MISSILE], "/c", seed=seed)
+    index.add([(a, cs) for a, _, cs in docs], chunk_vecs, sentence_vecs)
+    return chunk_vecs, sentence_vecs
+
+
+def test_add_stores_chunks_and_each_sentence_once(index: VectorIndex) -> None:
+    _, sentence_vecs = _fill(index)
+    assert index.chunk_count() == 4 and index.sentence_count() == 7
+    assert index.chunk_documents() == {
+        "seoul#0": "seoul",
+        "seoul#1": "seoul",
+        "busan#0": "busan",
+        "missile#0": "missile",
+    }
+    first = sentence_id("seoul", SEOUL[1][0].sentences[0])
+    got = index.sentence_vectors([first, "nope@0"])
+    assert list(got) == [first]
+    assert got[first] == pytest.approx(sentence_vecs[0], abs=1e-6)
+    assert index.sentence_vectors([]) == {}
+
+
+def test_upsert_replaces_records_with_the_same_id(index: VectorIndex) -> None:
+    _fill(index, seed=0)
+    chunk_vecs, _ = _fill(index, seed=10)
+    assert index.chunk_count() == 4
+    assert index.search(chunk_vecs[3], k=1)[0][0] == "missile#0"
+
+
+def test_search_returns_cosine_similarities_best_first(index: VectorIndex) -> None:
+    chunk_vecs, _ = _fill(index)
+    hits = index.search(chunk_vecs[2], k=10)
+    assert hits[0][0] == "busan#0" and hits[0][1] == pytest.approx(1.0, abs=1e-5)
+    assert len(hits) == 4 and [s for _, s in hits] == sorted((s for _, s in hits), reverse=True)
+    assert len(index.search(chunk_vecs[2], k=2)) == 2
+
+
+def test_search_filters_on_source_and_day(index: VectorIndex) -> None:
+    chunk_vecs, _ = _fill(index)
+    only_a = index.search(chunk_vecs[2], k=10, where={"source": {"$in": ["news/a.txt"]}})
+    assert {c for c, _ in only_a} == {"seoul#0", "seoul#1"}
+    dated = {"$and": [{"published_day": {"$gte": 20260105}}, {"published_day": {"$gt": 0}}]}
+    assert [c for c, _ in index.search(chunk_vecs[0], k=10, where=dated)] == ["missile#0"]
+
+
+def test_search_in_an_empty_index_finds_nothing(index: VectorIndex) -> None:
+    assert index.search(add_args([SEOUL], "/c")[1][0], k=5) == []
+
+
+def test_delete_documents_and_chunks(index: VectorIndex) -> None:
+    _fill(index)
+    index.delete_documents(["seoul", "unknown"])
+    assert set(index.chunk_documents()) == {"busan#0", "missile#0"}
+    assert index.sentence_count() == 4
+    index.delete_chunks(["busan#0"])
+    assert set(index.chunk_documents()) == {"missile#0"} and index.sentence_count() == 4
+    index.delete_documents([])
+    index.delete_chunks([])
+    assert index.chunk_count() == 1
+
+
+def test_clear_leaves_empty_collections_ready_for_writes(index: VectorIndex) -> None:
+    _fill(index)
+    index.clear()
+    assert index.chunk_count() == index.sentence_count() == 0
+    _fill(index)
+    assert index.chunk_count() == 4
+
+
+def test_chroma_metadata_carries_what_filters_and_citations_need() -> None:
+    vectors = _ephemeral()
+    try:
+        _fill(vectors)
+        got = vectors.chunks.get(ids=["seoul#1"], include=["metadatas", "documents"])
+        meta = got["metadatas"][0]
+        assert got["documents"][0] == SEOUL[1][1].text
+        assert meta["published_day"] == 20260104 and meta["url"] == "https://example.com/seoul"
+        assert (meta["start"], meta["end"], meta["chunk_id"]) == (
+            SEOUL[1][1].start,
+            SEOUL[1][1].end,
+            "seoul#1",
+        )
+        busan = vectors.chunks.get(ids=["busan#0"], include=["metadatas"])["metadatas"][0]
+        assert "url" not in busan and "published" not in busan and busan["published_day"] == 0
+    finally:
+        vectors.close()
+
+
+def test_mismatched_vectors_are_refused() -> None:
+    vectors = _ephemeral()
+    try:
+        docs, chunk_vecs, sentence_vecs, _, _ = add_args([SEOUL], "/c")
+        with pytest.raises(ValueError, match="vectors"):
+            vectors.add([(a, cs) for a, _, cs in docs], chunk_vecs[:1], sentence_vecs)
+        assert vectors.chunk_count() == 0
+    finally:
+        vectors.close()
+
+
+def test_close_stops_the_in_memory_system() -> None:
+    vectors = _ephemeral()
+    _fill(vectors)
+    vectors.close()
+    fresh = chromadb.EphemeralClient(settings=CHROMA)
+    try:
+        assert fresh.list_collections() == []  # the old system, and its data, are gone
+    finally:
+        fresh.close()
+
+
+def test_embedded_store_persists_across_close_and_reopen(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path)
+    with Store(settings) as store:
+        store.add(*add_args([SEOUL], "/c"))
+        assert store.dense_search(add_args([SEOUL], "/c")[1][1], k=1)[0][0] == "seoul#1"
+    assert (tmp_path / "chroma").is_dir()
+    with Store(settings) as again:
+        assert again.vectors.chunk_count() == 2 and again.counts() == (1, 2)
+
+
+class _Down:
+    """A collection whose server has gone away."""
+
+    name = "down"
+
+    def count(self) -> int:
+        raise ConnectionError("connection refused")
+
+    def get(self, **_: object) -> dict:
+        raise ValueError("Expected where to have exactly one operator")
+
+
+def test_connection_failures_become_store_unavailable() -> None:
+    vectors = ChromaVectors(
+        chromadb.EphemeralClient(settings=CHROMA), "t-down", explain=lambda e: f"fix it: {e}"
+    )
+    try:
+        vectors.chunks = _Down()  # type: ignore[assignment]
+        with pytest.raises(StoreUnavailable, match="fix it: connection refused"):
+            vectors.chunk_count()
+        with pytest.raises(ValueError, match="one operator"):  # not a connection problem
+            vectors.chunk_documents()
+    finally:
+        vectors.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_a_server_that_is_down_gives_a_clear_message(tmp_path: Path) -> None:
+    port = _free_port()
+    with pytest.raises(StoreUnavailable) as info:
+        Store(Settings(data_dir=tmp_path, chroma_host="127.0.0.1", chroma_port=port))
+    message = str(info.value)
+    assert f"http://127.0.0.1:{port}" in message
+    assert "chroma run --path" in message and "ASSISTANT_CHROMA_HOST" in message
+
+
+def test_the_embedded_store_message_names_its_folder(tmp_path: Path) -> None:
+    message = unavailable_message(Settings(data_dir=tmp_path), OSError("disk full"))
+    assert str(tmp_path / "chroma") in message and "disk full" in message
