@@ -153,8 +153,8 @@ def _base_material(args: argparse.Namespace, qa: Any) -> dict[str, Any]:
     first paragraphs up to ``--sentence-pool``: embedding all 5k KorQuAD chunks would take
     longer than the rest of the benchmark on 2 cores.
     """
-    from assistant.indexing.corpus import record_to_article
     from assistant.indexing.ingest import _embed_text
+    from assistant.indexing.records import record_to_article
     from assistant.storage.store import unique_sentences
 
     records, _ = korquad(Path(args.korquad))

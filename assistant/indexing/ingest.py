@@ -18,7 +18,8 @@ from tqdm import tqdm
 
 from assistant.errors import UnreadableFile
 from assistant.indexing.chunking import Chunker
-from assistant.indexing.corpus import find_files, load_file
+from assistant.indexing.corpus import load_file
+from assistant.indexing.files import find_files
 from assistant.models.embedder import Embedder
 from assistant.storage.store import Store, unique_sentences
 from assistant.text.korean import KoreanAnalyzer

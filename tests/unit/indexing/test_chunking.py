@@ -1,35 +1,28 @@
-"""Chunking: sentence-aligned, within the token budget, offsets exact, tiktoken offline."""
+"""Chunking with the real kiwi analyzer and cl100k: sentence-aligned, within budget, exact."""
 
 from __future__ import annotations
 
 import itertools
-from pathlib import Path
 
 import pytest
 
-from assistant.indexing.chunking import CL100K_CACHE_NAME, Chunker, offline_cl100k
+from assistant.indexing.chunking import Chunker
 from assistant.indexing.corpus import load_file
-from assistant.text.korean import shared_analyzer
-from assistant.types import Article
+from assistant.text.korean import KoreanAnalyzer
+from assistant.text.tokens import cl100k
+from assistant.types import Article, Span
 from tests.fixtures.paths import CORPUS
+
+PAGE = CORPUS / "000_e3f8f1e00a5f7b14.txt"
 
 
 @pytest.fixture(scope="module")
-def chunker(tmp_path_factory: pytest.TempPathFactory) -> Chunker:
-    encoding = offline_cl100k(tmp_path_factory.mktemp("tiktoken"))
-    return Chunker(shared_analyzer(), encoding, max_tokens=200, overlap=1)
-
-
-def test_tiktoken_file_is_placed_for_offline_use(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.delenv("TIKTOKEN_CACHE_DIR", raising=False)
-    encoding = offline_cl100k(tmp_path)
-    assert (tmp_path / CL100K_CACHE_NAME).stat().st_size > 1_000_000
-    assert encoding.name == "cl100k_base"
-    assert encoding.decode(encoding.encode("북한 김정은")) == "북한 김정은"
+def chunker(analyzer: KoreanAnalyzer) -> Chunker:
+    return Chunker(analyzer, cl100k(), max_tokens=200, overlap=1)
 
 
 def test_chunks_cover_the_article_with_exact_offsets(chunker: Chunker) -> None:
-    for article in load_file(CORPUS / "000_e3f8f1e00a5f7b14.txt", CORPUS):
+    for article in load_file(PAGE, CORPUS):
         chunks = chunker.split(article)
         assert chunks, article.doc_id
         for chunk in chunks:
@@ -51,7 +44,7 @@ def test_chunks_cover_the_article_with_exact_offsets(chunker: Chunker) -> None:
 
 
 def test_consecutive_chunks_share_one_sentence(chunker: Chunker) -> None:
-    main = load_file(CORPUS / "000_e3f8f1e00a5f7b14.txt", CORPUS)[0]
+    main = load_file(PAGE, CORPUS)[0]
     chunks = chunker.split(main)
     assert len(chunks) >= 3
     pairs = [(a, b) for a, b in itertools.pairwise(chunks) if len(a.sentences) > 1]
@@ -72,7 +65,28 @@ def test_overlong_sentence_is_cut_without_losing_text(chunker: Chunker) -> None:
 
 
 def test_chunk_ids_are_stable(chunker: Chunker) -> None:
-    article = load_file(CORPUS / "000_e3f8f1e00a5f7b14.txt", CORPUS)[1]
+    article = load_file(PAGE, CORPUS)[1]
     assert [c.chunk_id for c in chunker.split(article)] == [
         c.chunk_id for c in chunker.split(article)
     ]
+
+
+def test_pack_follows_the_budget_and_overlap(chunker: Chunker) -> None:
+    text = "가. 나. 다. 라. 마."
+    spans = [Span(i, i + 2) for i in range(0, len(text), 3)]
+    article = Article("p", "p", text, "p.txt")
+    packed = Chunker(chunker.analyzer, chunker.encoding, max_tokens=10, overlap=1).pack(
+        article, spans, [4, 4, 4, 4, 4]
+    )
+    assert [c.text for c in packed] == ["가. 나.", "나. 다.", "다. 라.", "라. 마."]
+    assert [c.chunk_id for c in packed] == ["p::0", "p::1", "p::2", "p::3"]
+    no_overlap = Chunker(chunker.analyzer, chunker.encoding, max_tokens=10, overlap=0)
+    assert [c.text for c in no_overlap.pack(article, spans, [4] * 5)] == [
+        "가. 나.",
+        "다. 라.",
+        "마.",
+    ]
+
+
+def test_special_token_text_is_counted_not_refused(chunker: Chunker) -> None:
+    assert chunker.count("<|endoftext|>") > 1  # as plain text, never as the special token
