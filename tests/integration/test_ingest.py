@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from assistant.pipeline.service import Assistant
+from assistant.storage.catalog import Catalog
 from assistant.storage.store import Store
 from tests.fixtures.paths import CORPUS, make_settings
 
@@ -31,10 +32,9 @@ def _write(path: Path, records: list[dict]) -> None:
 def _consistent(store: Store) -> None:
     """Chroma and the catalog list the same chunks, and BM25 matches the catalog."""
     _, chunks = store.counts()
-    assert store.chunks.count() == chunks
+    assert store.vectors.chunk_count() == chunks
     assert len(store.lexical()) == chunks
-    ids = store.chunks.get(include=[])["ids"]
-    assert len(ids) == len(set(ids))
+    assert set(store.vectors.chunk_documents()) == store.catalog.chunk_ids()
 
 
 @pytest.fixture()
@@ -81,39 +81,21 @@ def test_a_run_killed_between_chroma_and_catalog_is_completed(
     folder = tmp_path / "news"
     folder.mkdir()
     _write(folder / "a.jsonl", _articles(6))
-    real_add = Store.add
 
     class Killed(BaseException):
         pass
 
-    def add_then_die(self: Store, *args, **kwargs) -> None:
-        # Let the Chroma upserts happen, then die before the catalog commit,
-        # as SIGKILL would: the catalog connection refuses to open a transaction.
-        real_db = self._db
+    def die(self: Catalog, *args, **kwargs) -> None:
+        # The Chroma upserts have happened; die before the catalog commit, as SIGKILL would.
+        raise Killed()
 
-        class DeadConnection:
-            def __getattr__(self, name: str):
-                return getattr(real_db, name)
-
-            def __enter__(self):
-                raise Killed()
-
-            def __exit__(self, *exc):
-                return False
-
-        self._db = DeadConnection()
-        try:
-            real_add(self, *args, **kwargs)
-        finally:
-            self._db = real_db
-
-    monkeypatch.setattr(Store, "add", add_then_die)
+    monkeypatch.setattr(Catalog, "insert", die)
     with pytest.raises(Killed):
         qa.ingest([folder], progress=False)
-    assert qa.store.chunks.count() > 0  # vectors landed …
+    assert qa.store.vectors.chunk_count() > 0  # vectors landed …
     assert qa.store.counts() == (0, 0)  # … but the catalog never listed them
 
-    monkeypatch.setattr(Store, "add", real_add)
+    monkeypatch.undo()
     report = Assistant(qa.settings).ingest([folder], progress=False)
     assert report.new == 6
     _consistent(qa.store)
@@ -143,7 +125,7 @@ def test_rebuild_starts_from_nothing(qa: Assistant, tmp_path: Path) -> None:
     shutil.copytree(CORPUS, folder)
     qa.ingest([folder], progress=False)
     qa.store.clear()
-    assert qa.store.counts() == (0, 0) and qa.store.chunks.count() == 0
+    assert qa.store.counts() == (0, 0) and qa.store.vectors.chunk_count() == 0
     assert len(qa.store.lexical()) == 0
     report = qa.ingest([folder], progress=False)
     assert report.new == 8
