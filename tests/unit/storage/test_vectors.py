@@ -203,3 +203,10 @@ def test_a_server_that_is_down_gives_a_clear_message(tmp_path: Path) -> None:
 def test_the_embedded_store_message_names_its_folder(tmp_path: Path) -> None:
     message = unavailable_message(Settings(data_dir=tmp_path), OSError("disk full"))
     assert str(tmp_path / "chroma") in message and "disk full" in message
+
+
+def test_both_indexes_offer_every_protocol_method() -> None:
+    wanted = {n for n in vars(VectorIndex) if not n.startswith("_")}
+    assert {"add", "search", "clear", "close"} <= wanted
+    for cls in (ChromaVectors, MemoryVectors):
+        assert {n for n in wanted if callable(getattr(cls, n, None))} == wanted, cls
