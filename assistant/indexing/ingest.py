@@ -31,6 +31,12 @@ FLUSH_CHUNKS = 256
 
 @dataclass
 class IngestReport:
+    """What one ingest run did, counted in articles (and chunks/sentences embedded).
+
+    Mutable on purpose: the run adds to it as it goes, and callers that ingest in
+    batches (the web upload) sum several into one.
+    """
+
     new: int = 0
     changed: int = 0
     unchanged: int = 0
@@ -42,6 +48,7 @@ class IngestReport:
     warnings: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
+        """One line for a terminal or a status bar."""
         return (
             f"{self.new} new, {self.changed} changed, {self.unchanged} unchanged, "
             f"{self.deleted} deleted ({self.files} files, {self.chunks_embedded} chunks "
@@ -60,6 +67,14 @@ class _Pending:
 
 
 class Ingester:
+    """Brings the store in line with a set of files and folders, embedding only what changed.
+
+    :param store: where chunks, sentences, vectors and the per-file record are kept.
+    :param embedder: embeds chunk texts and sentences as passages.
+    :param chunker: splits articles into sentence-aligned chunks.
+    :param analyzer: gives each chunk's BM25 terms.
+    """
+
     def __init__(
         self, store: Store, embedder: Embedder, chunker: Chunker, analyzer: KoreanAnalyzer
     ) -> None:
@@ -75,6 +90,13 @@ class Ingester:
         progress: bool = True,
         warn: Callable[[str], None] | None = None,
     ) -> IngestReport:
+        """Ingest every supported file under ``paths``; forget articles of files now gone.
+
+        Unreadable files, bad records and duplicate ids are passed to ``warn`` (default: a
+        log warning), listed in the report, and skipped; the rest is ingested.
+
+        :param progress: show progress bars for files and embedded chunks.
+        """
         started = time.perf_counter()
         report = IngestReport()
 

@@ -26,6 +26,8 @@ TIME_COUNTERS = frozenset({"년", "월", "일", "시", "분", "초", "살", "세
 
 @dataclass(frozen=True, slots=True)
 class Expectation:
+    """The kind of answer a question asks for; all fields empty when it asks for none."""
+
     counter: str | None = None  # unit after 몇: 명, km, 년 …
     counted: str | None = None  # the thing counted: 사상자 in "사상자는 몇 명"
     age: bool = False
@@ -34,6 +36,7 @@ class Expectation:
 
     @property
     def any(self) -> bool:
+        """True when the question asks for some kind of answer at all."""
         return bool(self.counter or self.counted or self.age or self.date or self.cause)
 
     def met_by(self, sentence: str, tokens: list[Token], context_terms: set[str]) -> bool:
@@ -50,6 +53,11 @@ class Expectation:
 
 
 def expectation(tokens: list[Token]) -> Expectation:
+    """What the question (as kiwi tokens) asks for: a count after 몇, an age, a date, a cause.
+
+    A count of a named thing ("사상자는 몇 명") also records the thing, so a sentence
+    counting something else (troops) cannot answer it.
+    """
     forms = [f for f, _ in tokens]
     counter = counted = None
     for i, (form, tag) in enumerate(tokens):
