@@ -52,7 +52,29 @@ _WHERE = {
     "configure_threads": "assistant.interfaces.runtime",
 }
 
-__all__ = sorted(_WHERE)
+__all__ = [
+    "Answer",
+    "AnswerRequest",
+    "Answerer",
+    "Article",
+    "AskOptions",
+    "Assistant",
+    "AssistantError",
+    "Chunk",
+    "Citation",
+    "Filters",
+    "Fusion",
+    "IndexMismatch",
+    "IngestReport",
+    "LLMError",
+    "ModelPreparationError",
+    "Settings",
+    "Span",
+    "StoreUnavailable",
+    "UnreadableFile",
+    "configure_logging",
+    "configure_threads",
+]
 
 
 def __getattr__(name: str) -> Any:

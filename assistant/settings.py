@@ -29,6 +29,12 @@ def _toml_path() -> Path:
 
 
 class Settings(BaseSettings):
+    """Every setting of the assistant, typed and validated; see the module docstring.
+
+    Build it once at the entry point and pass it in; components never read the
+    environment themselves. ``Settings.load(path)`` reads a given TOML file.
+    """
+
     model_config = SettingsConfigDict(env_prefix="ASSISTANT_", extra="ignore")
 
     # --- storage -----------------------------------------------------------------------

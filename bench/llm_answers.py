@@ -4,7 +4,7 @@ Runs the case file through the same retrieval twice — once with the extractive
 once with the ``llamacpp`` answerer on a local GGUF model — and prints, side by side:
 answer accuracy (contains a gold answer), citation correctness, refusals, the share of
 generated sentences the verifier flagged, fallbacks, and the model's speed (time to
-first token, decode tokens/s). Metrics come from ``assistant.evaluation.runner`` so they mean
+first token, decode tokens/s). Metrics come from ``assistant.evaluation`` so they mean
 what ``assistant eval`` means. Per-turn details (raw model text, verdicts) go to JSON.
 
     scripts/install-llm.sh best
@@ -17,7 +17,6 @@ The index lives in DATA_DIR/bench/llm-answers (the bundled corpus, ingested once
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import os
 import statistics
@@ -27,11 +26,11 @@ from typing import Any
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from assistant.answering.llm.generation import GenerativeAnswerer, local_model_path
+from assistant.answering.llm.server import local_model_path
 from assistant.answering.verification import FLAGGED
 from assistant.evaluation.cases import load_cases
 from assistant.evaluation.runner import evaluate
-from assistant.pipeline.chain import build_chain
+from assistant.pipeline.options import AskOptions
 from assistant.pipeline.service import Assistant
 from assistant.settings import PROJECT_ROOT, Settings
 from assistant.types import Answer
@@ -39,26 +38,11 @@ from assistant.types import Answer
 UNSUPPORTED = {"unsupported", "invented"}
 
 
-class Recorder:
-    """Stands in for ``assistant.pipeline.chain`` to keep every Answer the evaluation produced."""
-
-    def __init__(self, chain: Any) -> None:
-        self.chain = chain
-        self.last: Answer | None = None
-
-    def invoke(self, inputs: Any, *args: Any, **kwargs: Any) -> Answer:
-        self.last = self.chain.invoke(inputs, *args, **kwargs)
-        return self.last
-
-
 def run(qa: Assistant, cases: list, label: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    recorder = Recorder(qa.chain)
-    qa.chain = recorder  # type: ignore[assignment]
+    """The cases answered by the answerer named ``label``; its metrics and every turn."""
     turns: list[dict[str, Any]] = []
 
-    def keep(result: Any) -> None:
-        answer = recorder.last
-        assert answer is not None
+    def keep(result: Any, answer: Answer) -> None:
         turns.append(
             {
                 "case": result.case_id,
@@ -82,8 +66,8 @@ def run(qa: Assistant, cases: list, label: str) -> tuple[dict[str, Any], list[di
         )
 
     started = time.perf_counter()
-    report = evaluate(qa, cases, progress=False, source="evals", on_turn=keep)
-    qa.chain = recorder.chain
+    options = AskOptions(answerer=label)
+    report = evaluate(qa, cases, progress=False, source="evals", options=options, on_answer=keep)
     metrics = dict(report.metrics)
     metrics["seconds"] = time.perf_counter() - started
     metrics.update(generation_metrics(turns))
@@ -166,7 +150,7 @@ def main() -> None:
             "data_dir": base.data_dir / "bench" / "llm-answers",
             "model_dir": base.models_dir,
             "k": args.k,
-            "answerer": "extractive",
+            "answerer": "llamacpp",
             "llm_max_tokens": args.max_tokens,
             "llm_timeout": args.timeout,
         }
@@ -182,20 +166,12 @@ def main() -> None:
     print(qa.ingest([settings.corpus_dir], progress=False).summary())
 
     extractive, extractive_turns = run(qa, cases, "extractive")
-    llm = copy.copy(qa)
-    llm.answerer = GenerativeAnswerer(
-        "llamacpp",
-        settings,
-        extractive=qa.answerers["extractive"],
-        verifier=qa.verifier,
-        texts=qa.texts,
-    )
     started = time.perf_counter()
-    llm.answerer.warm()
+    qa.answerers["llamacpp"].warm()
     load_s = time.perf_counter() - started
-    llm.chain = build_chain(llm)
-    generated, generated_turns = run(llm, cases, "llamacpp")
+    generated, generated_turns = run(qa, cases, "llamacpp")
     generated["model_load_s"] = load_s
+    qa.close()
 
     model_name = settings.llm_model_path.name if settings.llm_model_path else "?"
     print(f"\n{args.cases.name}: {len(extractive_turns)} turns, k={args.k}, model {model_name}")

@@ -98,7 +98,7 @@ def _assistant(settings: Settings):
 def phase_ingest(args: argparse.Namespace) -> dict[str, Any]:
     """Real pipeline ingest of N paragraphs vs raw encode of the same texts."""
     from assistant.indexing.corpus import load_file
-    from assistant.indexing.ingest import _embed_text
+    from assistant.indexing.ingest import embed_text
     from assistant.storage.store import unique_sentences
 
     records, _ = korquad(Path(args.korquad))
@@ -116,18 +116,11 @@ def phase_ingest(args: argparse.Namespace) -> dict[str, Any]:
         chunk_texts, sentence_texts = [], []
         for a in articles:
             chunks = qa.chunker.split(a)
-            chunk_texts += [_embed_text(a, c) for c in chunks]
+            chunk_texts += [embed_text(a, c) for c in chunks]
             sentence_texts += [a.text[s.start : s.end] for s in unique_sentences(chunks)]
-        model = qa.embedder._model  # the raw SentenceTransformer
-        prefix = settings.passage_prefix
         started = time.perf_counter()
         for texts in (chunk_texts, sentence_texts):
-            model.encode(
-                [prefix + t for t in texts],
-                batch_size=settings.embedding_batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-            )
+            qa.embedder.embed_passages(texts)  # the encoder alone, as the ingester calls it
         raw = time.perf_counter() - started
     vectors = report.chunks_embedded + report.sentences_embedded
     assert len(chunk_texts) == report.chunks_embedded, (len(chunk_texts), report.chunks_embedded)
@@ -153,7 +146,7 @@ def _base_material(args: argparse.Namespace, qa: Any) -> dict[str, Any]:
     first paragraphs up to ``--sentence-pool``: embedding all 5k KorQuAD chunks would take
     longer than the rest of the benchmark on 2 cores.
     """
-    from assistant.indexing.ingest import _embed_text
+    from assistant.indexing.ingest import embed_text
     from assistant.indexing.records import record_to_article
     from assistant.storage.store import unique_sentences
 
@@ -167,7 +160,7 @@ def _base_material(args: argparse.Namespace, qa: Any) -> dict[str, Any]:
         article = record_to_article(r, "korquad-v1-dev")
         chunks = qa.chunker.split(article)
         if len(chunk_texts) < REAL_CHUNKS:
-            chunk_texts += [_embed_text(article, c) for c in chunks]
+            chunk_texts += [embed_text(article, c) for c in chunks]
             docs.append((article, chunks))
         for s in unique_sentences(chunks):
             sentence_index.setdefault(article.text[s.start : s.end], len(sentence_index))
@@ -212,7 +205,7 @@ def _unit(v: np.ndarray) -> np.ndarray:
 
 def phase_build(args: argparse.Namespace, size: int) -> dict[str, Any]:
     """A store of about ``size`` chunks: real paragraphs first, then shuffled-sentence docs."""
-    from assistant.indexing.ingest import _embed_text
+    from assistant.indexing.ingest import embed_text
     from assistant.storage.store import unique_sentences
     from assistant.types import Article, Span
 
@@ -264,7 +257,7 @@ def phase_build(args: argparse.Namespace, size: int) -> dict[str, Any]:
             base["sentence_index"][article.text[s.start : s.end]] for s in unique_sentences(chunks)
         ]
         pending_vecs[1].append(base["sent_vecs"][ids].reshape(len(ids), -1))
-        pending_vecs[2].extend(qa.analyzer.terms(_embed_text(article, c)) for c in chunks)
+        pending_vecs[2].extend(qa.analyzer.terms(embed_text(article, c)) for c in chunks)
         total += len(chunks)
         real_chunks += len(chunks)
         n_docs += 1
@@ -318,7 +311,7 @@ def phase_build(args: argparse.Namespace, size: int) -> dict[str, Any]:
         "chunks": chunks_now,
         "real_chunks": real_chunks,
         "synthetic_chunks": synthetic_chunks,
-        "sentence_vectors": int(qa.store.sentences.count()),
+        "sentence_vectors": int(qa.store.vectors.sentence_count()),
         "sentence_pool": len(base["sentences"]),
         "base_embed_s": embed_s,
         "build_s": time.perf_counter() - started,

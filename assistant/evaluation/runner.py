@@ -13,7 +13,7 @@ import contextlib
 import subprocess
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -27,12 +27,14 @@ from assistant.evaluation.results import (
     score_turn,
 )
 from assistant.evaluation.summary import LEGEND, per_tag, summarize
+from assistant.pipeline.options import AskOptions
 from assistant.settings import PROJECT_ROOT
 
 if TYPE_CHECKING:
     from assistant.evaluation.cases import Case, Turn
     from assistant.pipeline.service import Assistant
     from assistant.settings import Settings
+    from assistant.types import Answer
 
 SCHEMA_VERSION = 1
 
@@ -86,6 +88,8 @@ def evaluate(
     *,
     source: str = "",
     on_turn: Callable[[TurnResult], None] | None = None,
+    options: AskOptions | None = None,
+    on_answer: Callable[[TurnResult, Answer], None] | None = None,
 ) -> EvalReport:
     """Run every case through the chain; Ctrl-C stops early and returns a partial report.
 
@@ -98,10 +102,14 @@ def evaluate(
     :param progress: show a progress bar.
     :param source: where the cases came from, for the report.
     :param on_turn: called with every result as it is scored.
+    :param options: per-request options for every question (e.g. another answerer); the
+        run's ranking depth is added to them.
+    :param on_answer: called with every result and the full ``Answer`` it was scored from.
     """
     ks = sorted(set(ks or [1, 3, 5, 10]))
     # Chunks collapse to documents, so rank more chunks than the deepest cut-off needs.
     retrieve_k = max(max(ks), RANK_DEPTH, assistant.settings.k) * 3
+    options = replace(options or AskOptions(), retrieve_k=retrieve_k)
     started = datetime.now(UTC).isoformat(timespec="seconds")
     clock = time.perf_counter()
     results: list[TurnResult] = []
@@ -111,13 +119,11 @@ def evaluate(
     try:
         if cases:  # lazy loads (BM25 index, first torch call) would otherwise land in turn 1
             with contextlib.suppress(Exception):
-                assistant.chain.invoke(
-                    {"question": cases[0].turns[0].question, "retrieve_k": retrieve_k}
-                )
+                assistant.chain.invoke({"question": cases[0].turns[0].question, "options": options})
         for case in bar:
             history: list[tuple[str, str]] = []
             for i, turn in enumerate(case.turns):
-                result = _run_turn(assistant, case, i, turn, history, retrieve_k)
+                result = _run_turn(assistant, case, i, turn, history, options, on_answer)
                 results.append(result)
                 history.append((turn.question, result.answer))
                 passed += result.passed
@@ -139,7 +145,7 @@ def evaluate(
         per_tag=per_tag(results, ks),
         partial=partial,
         planned_cases=len(cases),
-        settings=_settings_snapshot(assistant.settings),
+        settings=_settings_snapshot(assistant.settings, options),
         started=started,
         seconds=time.perf_counter() - clock,
         source=source,
@@ -155,15 +161,19 @@ def _run_turn(
     i: int,
     turn: Turn,
     history: list[tuple[str, str]],
-    retrieve_k: int,
+    options: AskOptions,
+    on_answer: Callable[[TurnResult, Answer], None] | None,
 ) -> TurnResult:
     try:
         answer = assistant.chain.invoke(
-            {"question": turn.question, "history": list(history), "retrieve_k": retrieve_k}
+            {"question": turn.question, "history": list(history), "options": options}
         )
     except Exception as exc:  # one broken case must not lose a long run: record and go on
         return failed_turn(case, i, turn, exc)
-    return score_turn(case, i, turn, answer)
+    result = score_turn(case, i, turn, answer)
+    if on_answer is not None:
+        on_answer(result, answer)
+    return result
 
 
 def judge_status(settings: Settings) -> dict[str, Any]:
@@ -185,10 +195,15 @@ def judge_status(settings: Settings) -> dict[str, Any]:
     }
 
 
-def _settings_snapshot(settings: Settings) -> dict[str, Any]:
+def _settings_snapshot(settings: Settings, options: AskOptions) -> dict[str, Any]:
     """The settings the run used, without secrets, so a report says what it measured."""
     secret = {"llm_api_key", "openai_api_key", "ui_password", "ui_username"}
-    return settings.model_dump(mode="json", exclude=secret)
+    snapshot = settings.model_dump(mode="json", exclude=secret)
+    if options.answerer:  # the run's questions named another answerer than the default
+        snapshot["answerer"] = options.answerer
+    if options.k:
+        snapshot["k"] = options.k
+    return snapshot
 
 
 def _code_version() -> str:

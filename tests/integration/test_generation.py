@@ -12,7 +12,6 @@ Two kinds of server, both on loopback only:
 from __future__ import annotations
 
 import contextlib
-import copy
 import json
 import socket
 import subprocess
@@ -20,6 +19,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -28,17 +28,13 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from assistant.answering.llm.generation import (
-    GenerativeAnswerer,
-    Prompt,
-    configured_answerers,
-    endpoint,
-    format_passages,
-    load_prompts,
-    local_server,
-)
+from assistant.answering.llm.answerer import GenerativeAnswerer
+from assistant.answering.llm.client import configured_answerers, endpoint
+from assistant.answering.llm.prompts import Prompt, format_passages, load_prompts
+from assistant.answering.llm.server import LocalServers
 from assistant.errors import LLMError
-from assistant.pipeline.chain import build_chain
+from assistant.pipeline.chain import ChainParts, build_chain
+from assistant.pipeline.options import AskOptions
 from assistant.pipeline.service import Assistant
 from assistant.settings import PROJECT_ROOT, Settings
 from assistant.types import Answer
@@ -48,19 +44,42 @@ AMBASSADOR = "러시아의 평양 주재 대사는 누구였나?"
 SMALL_MODEL = PROJECT_ROOT / ".data" / "llm" / "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
 
 
-def with_llm(qa: Assistant, kind: str, **overrides: Any) -> Assistant:
-    """The shared Assistant with an LLM answerer (shallow copy: model and index shared)."""
-    view = copy.copy(qa)
-    view.settings = qa.settings.model_copy(update={"answerer": kind, **overrides})
-    view.answerer = GenerativeAnswerer(
+@dataclass(frozen=True)
+class LLMChain:
+    """A chain over the shared Assistant's parts with one more answerer (nothing copied)."""
+
+    chain: Any
+    answerer: GenerativeAnswerer
+    answerers: dict[str, Any]
+    servers: LocalServers
+
+    def ask(self, question: str, history: list[tuple[str, str]] | None = None) -> Answer:
+        return self.chain.invoke({"question": question, "history": history or []})
+
+
+def with_llm(qa: Assistant, kind: str, *, k: int | None = None, **overrides: Any) -> LLMChain:
+    """The shared index, model and analyzer, answered by an LLM of these settings."""
+    settings = qa.settings.model_copy(update=overrides)
+    servers = LocalServers()
+    answerer = GenerativeAnswerer(
         kind,
-        view.settings,
+        settings,
         extractive=qa.answerers["extractive"],
         verifier=qa.verifier,
-        texts=qa.texts,
+        messages=qa.messages,
+        servers=servers,
     )
-    view.chain = build_chain(view)
-    return view
+    answerers = {"extractive": qa.answerers["extractive"], kind: answerer}
+    parts = ChainParts(
+        analyzer=qa.analyzer,
+        embedder=qa.embedder,
+        search=qa.search,
+        answerers=answerers,
+        messages=qa.messages,
+        default_answerer=kind,
+        k=k or qa.settings.k,
+    )
+    return LLMChain(build_chain(parts), answerer, answerers, servers)
 
 
 # --------------------------------------------------------------------------- servers
@@ -204,19 +223,22 @@ def test_configured_answerers_follow_the_settings(tmp_path: Path) -> None:
 
 def test_endpoints_and_keys(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    servers = LocalServers()
     with pytest.raises(LLMError, match="OPENAI_API_KEY"):
-        endpoint(Settings(data_dir=tmp_path), "openai")
+        endpoint(Settings(data_dir=tmp_path), "openai", servers)
     monkeypatch.setenv("OPENAI_API_KEY", "sk-env")
-    assert endpoint(Settings(data_dir=tmp_path), "openai") == (None, "sk-env")
+    assert endpoint(Settings(data_dir=tmp_path), "openai", servers) == (None, "sk-env")
     s = Settings(data_dir=tmp_path, llm_api_key=SecretStr("sk-set"), llm_base_url="http://h/v1")
-    assert endpoint(s, "openai") == ("http://h/v1", "sk-set")
-    assert endpoint(Settings(data_dir=tmp_path), "ollama")[0] == "http://127.0.0.1:11434/v1"
+    assert endpoint(s, "openai", servers) == ("http://h/v1", "sk-set")
+    ollama = endpoint(Settings(data_dir=tmp_path), "ollama", servers)
+    assert ollama[0] == "http://127.0.0.1:11434/v1"
     s = Settings(data_dir=tmp_path, llm_base_url="http://127.0.0.1:9999")
-    assert endpoint(s, "ollama")[0] == "http://127.0.0.1:9999/v1"
+    assert endpoint(s, "ollama", servers)[0] == "http://127.0.0.1:9999/v1"
     with pytest.raises(LLMError, match=r"install-llm\.sh"):
-        endpoint(Settings(data_dir=tmp_path), "llamacpp")
+        endpoint(Settings(data_dir=tmp_path), "llamacpp", servers)
     with pytest.raises(LLMError, match="no model file"):
-        endpoint(Settings(data_dir=tmp_path, llm_model_path=tmp_path / "none.gguf"), "llamacpp")
+        missing = Settings(data_dir=tmp_path, llm_model_path=tmp_path / "none.gguf")
+        endpoint(missing, "llamacpp", servers)
 
 
 def test_settings_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -287,7 +309,7 @@ def test_unsupported_sentences_are_dropped_and_said_so(qa: Assistant) -> None:
         answer = with_llm(qa, "openai", llm_base_url=server.url).chain.invoke(TROOPS)
     assert [v["verdict"] for v in answer.verification] == ["supported", "invented"]
     assert "3만" not in answer.text and "1만 5천" in answer.text
-    assert answer.text.endswith(qa.texts.get("unsupported_dropped", "ko", count=1))
+    assert answer.text.endswith(qa.messages.get("unsupported_dropped", "ko", count=1))
 
 
 def test_no_supported_sentence_falls_back_to_the_extractive_answer(qa: Assistant) -> None:
@@ -296,16 +318,16 @@ def test_no_supported_sentence_falls_back_to_the_extractive_answer(qa: Assistant
         answer = with_llm(qa, "openai", llm_base_url=server.url).chain.invoke(TROOPS)
     extractive = qa.chain.invoke(TROOPS)
     assert answer.answerer == "extractive-fallback" and not answer.refused
-    assert answer.text == f"{extractive.text}\n{qa.texts.get('fallback_note', 'ko')}"
+    assert answer.text == f"{extractive.text}\n{qa.messages.get('fallback_note', 'ko')}"
     assert answer.verification[0]["verdict"] in {"unsupported", "invented"}
 
 
 def test_model_refusal_is_a_refusal(qa: Assistant) -> None:
     question = "푸틴 대통령의 나이는?"
-    with scripted(qa.texts.get("refusal", "ko")) as server:
+    with scripted(qa.messages.get("refusal", "ko")) as server:
         answer = with_llm(qa, "openai", llm_base_url=server.url).chain.invoke(question)
     assert answer.refused and answer.status == "refused" and answer.answerer == "openai"
-    assert answer.text == qa.texts.get("refusal", "ko") and not answer.citations
+    assert answer.text == qa.messages.get("refusal", "ko") and not answer.citations
 
 
 def test_follow_up_is_condensed_before_retrieval(qa: Assistant) -> None:
@@ -344,7 +366,8 @@ def test_cli_ask_prints_tokens_as_they_arrive(qa: Assistant) -> None:
 def test_browser_menu_offers_configured_llms_and_views_use_them(qa: Assistant) -> None:
     import gradio as gr
 
-    from assistant.interfaces.web.app import Engine, build_app
+    from assistant.interfaces.web.app import build_app, session_options
+    from assistant.interfaces.web.engine import Engine
 
     settings = qa.settings.model_copy(
         update={"answerer": "llamacpp", "llm_base_url": "http://127.0.0.1:1/v1"}
@@ -353,11 +376,9 @@ def test_browser_menu_offers_configured_llms_and_views_use_them(qa: Assistant) -
     [menu] = [b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "answerer"]
     assert isinstance(menu, gr.Dropdown) and menu.value == "llamacpp"
     assert [value for _, value in menu.choices] == ["extractive", "llamacpp", "openai"]
-    view = with_llm(qa, "openai", llm_base_url="http://127.0.0.1:1/v1")
-    view.answerers = {**qa.answerers, "openai": view.answerer}
-    engine = Engine(view)
-    assert engine.view(0.5, 0.5, "openai").answerer is view.answerer
-    assert engine.view(0.5, 0.5, "extractive").answerer is qa.answerers["extractive"]
+    # a session's choice travels with each question as an option, not as a copied Assistant
+    assert session_options(Engine(qa), 5, 0.5, 0.5, "extractive").answerer == "extractive"
+    assert session_options(Engine(qa), 5, 0.5, 0.5, "not-offered").answerer == qa.settings.answerer
 
 
 # --------------------------------------------------------------------------- failures
@@ -393,7 +414,7 @@ def test_broken_server_gives_the_extractive_answer_in_time(
     assert answer.answerer == "extractive-fallback" and "1만 5천" in answer.text
     error = answer.generation["error"]
     assert reason in error
-    assert answer.text.endswith(qa.texts.get("llm_unavailable", "ko", error=error))
+    assert answer.text.endswith(qa.messages.get("llm_unavailable", "ko", error=error))
 
 
 def test_a_dead_server_is_asked_once_per_follow_up(qa: Assistant) -> None:
@@ -424,23 +445,35 @@ def small_model() -> Path:
 
 
 @pytest.fixture(scope="module")
-def local_llm(qa: Assistant, small_model: Path) -> Assistant:
-    return with_llm(
+def local_llm(qa: Assistant, small_model: Path) -> Iterator[LLMChain]:
+    llm = with_llm(
         qa, "llamacpp", llm_model_path=small_model, llm_max_tokens=48, llm_timeout=240, k=2
     )
+    yield llm
+    llm.servers.close()
 
 
 @pytest.mark.llm
-def test_local_server_speaks_openai_on_loopback(local_llm: Assistant, small_model: Path) -> None:
-    server = local_server(small_model)
+def test_local_server_speaks_openai_on_loopback(local_llm: LLMChain, small_model: Path) -> None:
+    server = local_llm.servers.get(small_model)
     assert server.base_url.startswith("http://127.0.0.1:")
     models = httpx.get(server.base_url + "/models", timeout=10).json()
     assert models["data"][0]["id"].endswith(small_model.name)
-    assert local_server(small_model) is server  # started once, shared
+    assert local_llm.servers.get(small_model) is server  # started once, shared
 
 
 @pytest.mark.llm
-def test_local_model_streams_a_checked_answer(local_llm: Assistant) -> None:
+def test_closing_stops_the_local_server(small_model: Path) -> None:
+    servers = LocalServers()
+    url = servers.get(small_model).base_url
+    assert httpx.get(url + "/models", timeout=10).status_code == 200
+    servers.close()
+    with pytest.raises(httpx.HTTPError):
+        httpx.get(url + "/models", timeout=5)
+
+
+@pytest.mark.llm
+def test_local_model_streams_a_checked_answer(local_llm: LLMChain) -> None:
     parts = list(local_llm.chain.stream({"question": TROOPS}))
     *chunks, answer = parts
     assert len(chunks) >= 3 and all(isinstance(c, str) for c in chunks)
@@ -456,14 +489,14 @@ def test_local_model_streams_a_checked_answer(local_llm: Assistant) -> None:
         assert kept and all(f"[{c.number}]" in answer.text for c in answer.citations)
         assert {c.number for c in answer.citations} <= {1, 2}
     elif answer.refused:
-        assert answer.text == local_llm.texts.get("refusal", "ko")
+        assert answer.text == local_llm.answerer.messages.get("refusal", "ko")
     else:
         assert answer.answerer == "extractive-fallback"
-        assert answer.text.endswith(local_llm.texts.get("fallback_note", "ko"))
+        assert answer.text.endswith(local_llm.answerer.messages.get("fallback_note", "ko"))
 
 
 @pytest.mark.llm
-def test_local_model_condenses_a_follow_up(local_llm: Assistant) -> None:
+def test_local_model_condenses_a_follow_up(local_llm: LLMChain) -> None:
     answerer = local_llm.answerer
     assert isinstance(answerer, GenerativeAnswerer)
     rewritten = answerer.condense(
@@ -472,3 +505,18 @@ def test_local_model_condenses_a_follow_up(local_llm: Assistant) -> None:
     assert rewritten and "\n" not in rewritten and len(rewritten) < 300
     answer = local_llm.ask("그는 몇 년 동안 재임했어?", [(AMBASSADOR, "알렉산드르 마체고라")])
     assert "condense" in answer.timings and answer.status in {"answered", "refused"}
+
+
+def test_each_request_picks_its_answerer_and_close_releases_them(qa: Assistant) -> None:
+    """One Assistant offers extractive and openai; the request chooses, nothing is copied."""
+    reply = "북한은 러시아에 약 1만 5천 명의 전투 병력을 파견했다 [1]."
+    with scripted(reply) as server:
+        settings = qa.settings.model_copy(update={"llm_base_url": server.url})
+        with Assistant(settings, analyzer=qa.analyzer) as both:
+            assert set(both.answerers) == {"extractive", "openai"}
+            generated = both.ask(TROOPS, options=AskOptions(answerer="openai"))
+            quoted = both.ask(TROOPS)
+            with pytest.raises(ValueError, match="unknown answerer 'gpt'"):
+                both.ask(TROOPS, options=AskOptions(answerer="gpt"))
+    assert generated.answerer == "openai" and quoted.answerer == "extractive"
+    assert len(server.requests) == 1

@@ -10,38 +10,10 @@ import pytest
 from langchain_core.documents import Document
 
 from assistant.pipeline.service import Assistant
-from assistant.retrieval.hybrid import Filters, fuse
+from assistant.retrieval.filters import Filters
 from tests.fixtures.paths import make_settings
 
 MAIN = "000_e3f8f1e00a5f7b14"
-
-
-def test_weighted_fusion_normalises_each_side() -> None:
-    bm25 = [("a", 12.0), ("b", 6.0), ("c", 0.0)]
-    dense = [("b", 0.90), ("c", 0.85), ("d", 0.80)]
-    hits = fuse(bm25, dense, method="weighted", bm25_weight=0.5, dense_weight=0.5)
-    scores = {h.chunk_id: round(h.score, 3) for h in hits}
-    assert scores == {"b": 0.75, "a": 0.5, "c": 0.25, "d": 0.0}
-    assert [h.chunk_id for h in hits] == ["b", "a", "c", "d"]
-    assert hits[0].bm25 == 6.0 and hits[0].dense == 0.90
-
-
-def test_weighted_fusion_with_one_side_empty_uses_the_other_fully() -> None:
-    hits = fuse([], [("x", 0.9), ("y", 0.7)], method="weighted", bm25_weight=0.5, dense_weight=0.5)
-    assert [(h.chunk_id, h.score) for h in hits] == [("x", 1.0), ("y", 0.0)]
-
-
-def test_rrf_fusion() -> None:
-    hits = fuse(
-        [("a", 3.0), ("b", 2.0)],
-        [("b", 0.9), ("a", 0.8)],
-        method="rrf",
-        bm25_weight=1.0,
-        dense_weight=1.0,
-        rrf_k=60,
-    )
-    assert {h.chunk_id for h in hits} == {"a", "b"}
-    assert hits[0].score == pytest.approx(1 / 61 + 1 / 62)
 
 
 def test_retriever_is_a_langchain_runnable_with_metadata(qa: Assistant) -> None:
@@ -61,11 +33,9 @@ def test_retriever_is_a_langchain_runnable_with_metadata(qa: Assistant) -> None:
 
 def test_chunk_offsets_point_into_the_document(qa: Assistant) -> None:
     docs = qa.retriever.invoke("1만 5천 명 병력 파견")
-    row = qa.store._db.execute(
-        "SELECT text FROM docs WHERE doc_id=?", (docs[0].metadata["doc_id"],)
-    ).fetchone()
+    text = qa.store.document_text(docs[0].metadata["doc_id"])
     m = docs[0].metadata
-    assert row[0][m["start"] : m["end"]] == docs[0].page_content
+    assert text is not None and text[m["start"] : m["end"]] == docs[0].page_content
 
 
 def test_english_question_is_answered_from_the_dense_side(qa: Assistant) -> None:

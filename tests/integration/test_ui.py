@@ -24,7 +24,6 @@ from typing import Any
 import pytest
 
 from assistant.interfaces.web.render import (
-    UiTexts,
     answer_markdown,
     esc,
     highlight,
@@ -37,7 +36,7 @@ from assistant.interfaces.web.render import (
     upload_summary,
 )
 from assistant.settings import PROJECT_ROOT, Settings
-from assistant.text.messages import Texts
+from assistant.text.messages import Messages
 from tests.fixtures.paths import MODEL_DIR, SEED, make_settings
 
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
@@ -52,8 +51,8 @@ BROWSER_ARGS = [
     "--disable-quic",
 ]
 SHOTS = PROJECT_ROOT / "artifacts" / "screenshots"
-UI = UiTexts.load(PROJECT_ROOT / "prompts", "ko")
-MESSAGES = Texts.load(PROJECT_ROOT / "prompts")
+UI = Messages.load(PROJECT_ROOT / "prompts", "ui.toml", "ko")
+MESSAGES = Messages.load(PROJECT_ROOT / "prompts")
 BOT = "#chat [data-testid='bot']"
 
 # A made-up article the bundled corpus knows nothing about; its last paragraph carries
@@ -203,23 +202,21 @@ def test_ui_texts_have_the_same_keys_in_both_languages() -> None:
     with (PROJECT_ROOT / "prompts" / "ui.toml").open("rb") as fh:
         table = tomllib.load(fh)
     assert set(table["ko"]) == set(table["en"])
-    assert UiTexts(table, "en").get("send") == "Send"
-    assert UiTexts(table, "xx").get("send") == table["ko"]["send"]
+    assert Messages(table, "en").get("send") == "Send"
+    assert Messages(table, "xx").get("send") == table["ko"]["send"]
 
 
-def test_engine_views_leave_the_shared_search_alone(qa) -> None:
-    from assistant.interfaces.web.app import Engine
+def test_session_settings_travel_with_the_question(qa) -> None:
+    from assistant.interfaces.web.app import session_options
+    from assistant.interfaces.web.engine import Engine
 
-    engine = Engine(qa)
-    before = (qa.search.bm25_weight, qa.search.dense_weight, qa.chain)
-    view = engine.view(0.0, 1.0, "extractive")
-    assert view is not qa and view.search is not qa.search
-    assert (view.search.bm25_weight, view.search.dense_weight) == (0.0, 1.0)
-    assert (qa.search.bm25_weight, qa.search.dense_weight, qa.chain) == before
-    assert engine.view(0.0, 1.0, "extractive") is view
-    assert engine.view(*before[:2], "extractive") is qa
-    answer = view.ask("러시아의 평양 주재 대사는 누구였나?")
+    before = (qa.search.fusion, qa.chain)
+    options = session_options(Engine(qa), 5, 0.0, 1.0, "extractive")
+    assert (options.fusion.bm25_weight, options.fusion.dense_weight) == (0.0, 1.0)
+    answer = qa.ask("러시아의 평양 주재 대사는 누구였나?", options=options)
     assert all(d.metadata["bm25"] == 0 for d in answer.documents)
+    assert (qa.search.fusion, qa.chain) == before  # the shared parts are untouched
+    assert session_options(Engine(qa), 5, 0.0, 0.0, "extractive").fusion == qa.search.fusion
 
 
 # ----------------------------------------------------------------------------- browser
@@ -252,7 +249,8 @@ def browser() -> Iterator[Any]:
 @pytest.fixture(scope="module")
 def app(qa, tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
     """The app in this process, over the session's index; uploads are forgotten afterwards."""
-    from assistant.interfaces.web.app import build_app, start
+    from assistant.interfaces.web.app import build_app
+    from assistant.interfaces.web.server import start
 
     settings = make_settings(tmp_path_factory.mktemp("ui"), ui_port=free_port())
     demo = build_app(qa, settings)
@@ -463,7 +461,8 @@ def test_api_endpoints_for_scripts(app: App) -> None:
 
 @pytest.mark.browser
 def test_login_when_credentials_are_set(qa, browser: Any, tmp_path: Path) -> None:
-    from assistant.interfaces.web.app import build_app, start
+    from assistant.interfaces.web.app import build_app
+    from assistant.interfaces.web.server import start
 
     settings = make_settings(
         tmp_path, ui_port=free_port(), ui_username="reporter", ui_password="s3cret"

@@ -83,7 +83,8 @@ def build_app(qa: Assistant | Engine, settings: Settings, *, language: str = "ko
         yield reply(chat, "…", turns)
         answer, draft = None, ""
         try:
-            qa, options = engine.qa, _options(engine, int(k), float(bm25), float(dense), answerer)
+            qa = engine.qa
+            options = session_options(engine, int(k), float(bm25), float(dense), answerer)
             if qa.answerers[options.answerer].generative:
                 # The model's own tokens, as they arrive; the checked answer replaces them.
                 for part in qa.stream(question, past(turns), options=options):
@@ -253,7 +254,7 @@ def build_app(qa: Assistant | Engine, settings: Settings, *, language: str = "ko
     return demo.queue(default_concurrency_limit=settings.ui_concurrency)
 
 
-def _options(engine: Engine, k: int, bm25: float, dense: float, answerer: str) -> AskOptions:
+def session_options(engine: Engine, k: int, bm25: float, dense: float, answerer: str) -> AskOptions:
     """This session's settings as request options (weights summing to 0 mean the defaults)."""
     assert engine.qa is not None
     fusion = engine.qa.search.fusion

@@ -10,6 +10,7 @@ from langchain_core.documents import Document
 
 from assistant.evaluation.cases import Case, Turn
 from assistant.evaluation.runner import EvalReport, evaluate, judge_status
+from assistant.pipeline.options import AskOptions
 from assistant.settings import Settings
 from assistant.types import Answer
 
@@ -56,10 +57,10 @@ def test_evaluate_asks_every_turn_with_its_history(tmp_path: Path) -> None:
     report = evaluate(stand, CASES, ks=[5, 1, 5], progress=False, source="cases.jsonl")
     assert report.ks == [1, 5]
     warm_up, *calls = stand.chain.calls
-    assert warm_up == {"question": "q1", "retrieve_k": 30}  # max(5, 10, k=5) * 3
+    assert warm_up == {"question": "q1", "options": AskOptions(retrieve_k=30)}  # max(5,10,5)*3
     assert [c["question"] for c in calls] == ["q1", "q2", "boom", "q4"]
     assert calls[2]["history"] == [("q2", "답2")]  # the case's earlier turn, not other cases'
-    assert calls[3]["history"] == [] and calls[0]["retrieve_k"] == 30
+    assert calls[3]["history"] == [] and calls[0]["options"].retrieve_k == 30
     assert [r.passed for r in report.results] == [True, True, False, True]
     error = report.results[2]
     assert error.status == "error" and "server went away" in error.answer
@@ -98,3 +99,19 @@ def test_judge_status_says_why_it_did_not_run(tmp_path: Path) -> None:
     assert no_llm == {"status": "skipped", "note": "skipped: no LLM configured"}
     llm = Settings(data_dir=tmp_path, answerer="openai", llm_base_url="http://127.0.0.1:1")
     assert "not implemented" in judge_status(llm)["note"]
+
+
+def test_options_reach_every_question_and_the_report(tmp_path: Path) -> None:
+    stand: Any = Stand(tmp_path)
+    seen: list[tuple[str, str]] = []
+    report = evaluate(
+        stand,
+        CASES[:1],
+        ks=[1],
+        progress=False,
+        options=AskOptions(answerer="llamacpp", k=2),
+        on_answer=lambda result, answer: seen.append((result.question, answer.text)),
+    )
+    assert all(c["options"].answerer == "llamacpp" for c in stand.chain.calls)
+    assert seen == [("q1", "답1")]
+    assert report.settings["answerer"] == "llamacpp" and report.settings["k"] == 2

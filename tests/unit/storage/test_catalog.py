@@ -3,6 +3,7 @@ chunks, and the rows BM25 is rebuilt from."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import sqlite3
 from pathlib import Path
@@ -27,7 +28,8 @@ def catalog(tmp_path: Path):
 
 def test_schema_is_the_on_disk_format_of_existing_indexes(catalog: Catalog) -> None:
     def columns(table: str) -> list[str]:
-        return [r[1] for r in catalog._db.execute(f"PRAGMA table_info({table})")]
+        with contextlib.closing(sqlite3.connect(catalog.path)) as db:
+            return [r[1] for r in db.execute(f"PRAGMA table_info({table})")]
 
     assert columns("meta") == ["key", "value"]
     assert columns("files") == ["path", "sha", "doc_ids"]
