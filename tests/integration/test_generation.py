@@ -26,17 +26,14 @@ from typing import Any
 
 import httpx
 import pytest
-from pydantic import SecretStr
 
 from assistant.answering.llm.answerer import GenerativeAnswerer
-from assistant.answering.llm.client import configured_answerers, endpoint
 from assistant.answering.llm.prompts import Prompt, format_passages, load_prompts
 from assistant.answering.llm.server import LocalServers
-from assistant.errors import LLMError
 from assistant.pipeline.chain import ChainParts, build_chain
 from assistant.pipeline.options import AskOptions
 from assistant.pipeline.service import Assistant
-from assistant.settings import PROJECT_ROOT, Settings
+from assistant.settings import PROJECT_ROOT
 from assistant.types import Answer
 
 TROOPS = "북한이 러시아에 보낸 병력 규모는?"
@@ -209,45 +206,6 @@ def is_answer_request(body: dict[str, Any]) -> bool:
 
 
 # --------------------------------------------------------------------------- configuration
-
-
-def test_configured_answerers_follow_the_settings(tmp_path: Path) -> None:
-    assert configured_answerers(Settings(data_dir=tmp_path)) == ["extractive"]
-    s = Settings(data_dir=tmp_path, llm_model_path=tmp_path / "m.gguf")
-    assert configured_answerers(s) == ["extractive", "llamacpp"]
-    s = Settings(data_dir=tmp_path, answerer="ollama", llm_base_url="http://127.0.0.1:1")
-    assert configured_answerers(s) == ["extractive", "ollama"]
-    s = Settings(data_dir=tmp_path, llm_base_url="http://127.0.0.1:1/v1")
-    assert configured_answerers(s) == ["extractive", "openai"]
-
-
-def test_endpoints_and_keys(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    servers = LocalServers()
-    with pytest.raises(LLMError, match="OPENAI_API_KEY"):
-        endpoint(Settings(data_dir=tmp_path), "openai", servers)
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-env")
-    assert endpoint(Settings(data_dir=tmp_path), "openai", servers) == (None, "sk-env")
-    s = Settings(data_dir=tmp_path, llm_api_key=SecretStr("sk-set"), llm_base_url="http://h/v1")
-    assert endpoint(s, "openai", servers) == ("http://h/v1", "sk-set")
-    ollama = endpoint(Settings(data_dir=tmp_path), "ollama", servers)
-    assert ollama[0] == "http://127.0.0.1:11434/v1"
-    s = Settings(data_dir=tmp_path, llm_base_url="http://127.0.0.1:9999")
-    assert endpoint(s, "ollama", servers)[0] == "http://127.0.0.1:9999/v1"
-    with pytest.raises(LLMError, match=r"install-llm\.sh"):
-        endpoint(Settings(data_dir=tmp_path), "llamacpp", servers)
-    with pytest.raises(LLMError, match="no model file"):
-        missing = Settings(data_dir=tmp_path, llm_model_path=tmp_path / "none.gguf")
-        endpoint(missing, "llamacpp", servers)
-
-
-def test_settings_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("ASSISTANT_ANSWERER", "openai")
-    monkeypatch.setenv("ASSISTANT_LLM_BASE_URL", "http://127.0.0.1:8080/v1")
-    monkeypatch.setenv("ASSISTANT_LLM_TIMEOUT", "7.5")
-    s = Settings(data_dir=tmp_path)
-    assert (s.answerer, s.llm_timeout) == ("openai", 7.5)
-    assert s.llm_base_url == "http://127.0.0.1:8080/v1"
 
 
 def test_prompts_exist_in_both_languages_and_fill_in(qa: Assistant) -> None:

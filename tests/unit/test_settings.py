@@ -44,3 +44,27 @@ def test_bad_values_are_rejected_with_the_field_name(monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("ASSISTANT_ANSWERER", "magic")
     with pytest.raises(ValidationError, match="answerer"):
         Settings()
+
+
+def test_load_binds_a_config_file_without_touching_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import os
+
+    monkeypatch.delenv("ASSISTANT_CONFIG", raising=False)
+    config = tmp_path / "given.toml"
+    config.write_text("k = 11\n", "utf-8")
+    before = dict(os.environ)
+    s = Settings.load(config, fetch_k=50)
+    assert (s.k, s.fetch_k) == (11, 50) and isinstance(s, Settings)
+    assert dict(os.environ) == before
+    monkeypatch.setenv("ASSISTANT_K", "12")
+    assert Settings.load(config).k == 12  # the environment still wins over the file
+
+
+def test_openai_key_comes_from_its_usual_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-from-env")
+    s = Settings()
+    assert s.openai_api_key is not None
+    assert s.openai_api_key.get_secret_value() == "sk-from-env"
+    assert "sk-from-env" not in repr(s)

@@ -1,0 +1,90 @@
+"""The extractive answerer on a fake store (no model, no Chroma): which sentence it quotes,
+how it cites, and when it refuses. Calibration on the real index is in integration."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from assistant.answering.base import Answerer, AnswerRequest, final_answer
+from assistant.answering.extractive import ExtractiveAnswerer
+from assistant.settings import PROJECT_ROOT
+from assistant.storage.store import sentence_id
+from assistant.text.korean import KoreanAnalyzer
+from assistant.text.messages import Messages
+from assistant.types import Answer, Span
+from tests.fakes.parts import DIM, FakeStore, passage
+
+MESSAGES = Messages.load(PROJECT_ROOT / "prompts")
+TEXT = "북한은 러시아에 병력 1만 5천 명을 보냈다.\n평양의 겨울은 춥다.\n러시아 대사가 숨졌다."
+
+
+def unit(i: int) -> np.ndarray:
+    v = np.zeros(DIM, dtype=np.float32)
+    v[i] = 1.0
+    return v
+
+
+def answerer(analyzer: KoreanAnalyzer, **kwargs: float) -> tuple[ExtractiveAnswerer, list]:
+    doc = passage("d1", TEXT, 1.0, start=100)
+    spans = [Span(s, e) for s, e in doc.metadata["sentences"]]
+    # the question's vector is unit(0): sentence 0 is close, the others are not
+    close = 0.93 * unit(0) + np.sqrt(1 - 0.93**2) * unit(1)
+    vectors = {sentence_id("d1", spans[0]): close}
+    vectors.update({sentence_id("d1", s): unit(2) for s in spans[1:]})
+    store = FakeStore(vectors)
+    return ExtractiveAnswerer(store, analyzer, MESSAGES, **kwargs), [doc]  # type: ignore[arg-type]
+
+
+def ask(a: ExtractiveAnswerer, docs: list, question: str) -> Answer:
+    return a.answer(AnswerRequest(question, tuple(docs), unit(0), "ko"))
+
+
+def test_it_implements_the_answerer_protocol(analyzer: KoreanAnalyzer) -> None:
+    a, docs = answerer(analyzer)
+    assert isinstance(a, Answerer) and not a.generative
+    request = AnswerRequest("북한은 러시아에 병력을 몇 명 보냈나?", tuple(docs), unit(0))
+    parts = list(a.stream(request))
+    assert len(parts) == 1 and parts[0] == final_answer(iter(parts)) == a.answer(request)
+    assert a.condense("그는?", [("q", "a")], "ko") == ""
+
+
+def test_best_sentence_is_quoted_with_its_exact_offsets(analyzer: KoreanAnalyzer) -> None:
+    a, docs = answerer(analyzer, threshold=0.33)
+    answer = ask(a, docs, "북한은 러시아에 병력을 몇 명 보냈나?")
+    assert not answer.refused and answer.answerer == "extractive"
+    [c] = answer.citations
+    assert c.sentence == "북한은 러시아에 병력 1만 5천 명을 보냈다."
+    assert (c.start, c.end) == (100, 100 + len(c.sentence)) and c.chunk_start == 100
+    assert answer.text == f"{c.sentence} [1]"
+
+
+def test_nothing_relevant_is_refused_in_the_question_language(analyzer: KoreanAnalyzer) -> None:
+    a, docs = answerer(analyzer, threshold=0.33)
+    answer = a.answer(AnswerRequest("비트코인 가격은?", tuple(docs), unit(5), "ko"))
+    assert answer.refused and answer.status == "refused" and answer.citations == ()
+    assert answer.text == MESSAGES.get("refusal", "ko")
+    english = a.answer(AnswerRequest("Bitcoin price?", tuple(docs), unit(5), "en"))
+    assert english.text == MESSAGES.get("refusal", "en")
+
+
+@pytest.mark.parametrize(
+    ("question", "refused"),
+    [
+        ("북한은 러시아에 병력을 몇 명 보냈나?", False),
+        ("북한은 러시아에 병력을 몇 km 보냈나?", True),
+    ],
+)
+def test_a_sentence_must_hold_the_kind_of_answer_asked_for(
+    analyzer: KoreanAnalyzer, question: str, refused: bool
+) -> None:
+    a, docs = answerer(analyzer, threshold=0.33)
+    assert ask(a, docs, question).refused is refused
+
+
+def test_extra_sentences_only_when_close_to_the_best(analyzer: KoreanAnalyzer) -> None:
+    strict, docs = answerer(analyzer, threshold=0.0, relative_cutoff=0.99)
+    loose, _ = answerer(analyzer, threshold=0.0, relative_cutoff=0.0, max_sentences=2)
+    question = "북한은 러시아에 병력을 보냈나?"
+    assert len(ask(strict, docs, question).citations) == 1
+    assert [c.number for c in ask(loose, docs, question).citations] == [1, 2]
