@@ -17,6 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from assistant import configure_threads
 from assistant.evaluation.cases import load_cases
 from assistant.evaluation.squad import load_squad
 from assistant.pipeline.service import Assistant
@@ -27,6 +28,7 @@ MODELS = PROJECT_ROOT / ".data" / "models"
 
 
 def measure(name: str, qa: Assistant, corpus: Path, questions: list[str]) -> None:
+    configure_threads(qa.settings.embedding_threads)  # as `assistant ingest` runs
     t = time.perf_counter()
     first = qa.ingest([corpus], progress=False)
     first_s = time.perf_counter() - t
@@ -39,6 +41,7 @@ def measure(name: str, qa: Assistant, corpus: Path, questions: list[str]) -> Non
     else:
         ratio = "the index already existed, so the first ingest was not timed here"
     print(f"[{name}] re-ingest unchanged: {second.summary()}; {second_s:.2f} s, {ratio}")
+    configure_threads(qa.settings.query_threads)  # as `assistant ask` and `serve` run
     qa.ask(questions[0])  # warm-up: BM25 load, first Chroma query
     times = []
     for q in itertools.islice(itertools.cycle(questions), 100):

@@ -50,6 +50,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np
 
+from assistant import configure_threads
 from assistant.evaluation.metrics import percentile
 from assistant.settings import Settings
 
@@ -87,7 +88,7 @@ def bench_settings(args: argparse.Namespace, sub: str) -> Settings:
 
 
 def _assistant(settings: Settings):
-    from assistant.pipeline.service import Assistant
+    from assistant import Assistant
 
     return Assistant(settings)
 
@@ -330,6 +331,7 @@ def phase_query(args: argparse.Namespace, size: int) -> dict[str, Any]:
     present = {d for d, _, _ in qa.store.documents()}
     pool = [q for q in questions if q[1] in present]
     sample = random.Random(7).sample(pool, min(args.queries, len(pool)))
+    configure_threads(settings.query_threads)  # as `assistant serve` runs
     t1 = time.perf_counter()
     qa.ask(sample[0][0])  # warm-up: loads (or builds) the BM25 index, first torch call
     warm_s = time.perf_counter() - t1
