@@ -114,8 +114,9 @@ def ask(
     """Answer one question from the indexed articles, with citations."""
     from assistant.retrieval.filters import Filters
 
-    if question == "-":
-        question = sys.stdin.read()
+    question = sys.stdin.buffer.read().decode("utf-8", "replace") if question == "-" else question
+    # undecodable bytes in an argument arrive as lone surrogates: show them as U+FFFD
+    question = question.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     filters = Filters(tuple(source or ()), _parse_date(since), _parse_date(until))
     s = settings(ctx)
     qa = _assistant(s, s.query_threads)
@@ -189,6 +190,9 @@ def chat(ctx: typer.Context) -> None:
             question = out.input("[bold green]> [/]")
         except (EOFError, KeyboardInterrupt):
             break
+        except UnicodeDecodeError:
+            _warn("that line was not UTF-8 text; type the question again")
+            continue
         if not question.strip():
             break
         answer = ask_and_render(qa, question, history)

@@ -23,7 +23,7 @@ from typing import Any
 
 from langchain_core.runnables import Runnable, RunnableLambda
 
-from assistant.answering.base import Answerer, AnswerRequest
+from assistant.answering.base import Answerer, AnswerRequest, refusal
 from assistant.errors import LLMError, StoreUnavailable
 from assistant.models.embedder import Embedder
 from assistant.pipeline.options import AskOptions, History, parse_history
@@ -77,6 +77,15 @@ def options_of(inputs: Mapping[str, Any]) -> AskOptions:
     )
 
 
+def clean_question(value: Any) -> str:
+    """The question as text: stripped, lone surrogates replaced; ValueError if not text."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ValueError(f"the question must be text (str), not {type(value).__name__}")
+    return value.encode("utf-8", "replace").decode("utf-8").strip()
+
+
 def build_chain(parts: ChainParts) -> Runnable[dict[str, Any], Answer]:
     """The question-answering chain over ``parts``; see the module docstring."""
     messages = parts.messages
@@ -84,7 +93,7 @@ def build_chain(parts: ChainParts) -> Runnable[dict[str, Any], Answer]:
     def validate(inputs: dict[str, Any] | str) -> dict[str, Any]:
         if isinstance(inputs, str):
             inputs = {"question": inputs}
-        question = str(inputs.get("question") or "").strip()
+        question = clean_question(inputs.get("question"))
         language = language_of(question) if question else "ko"
         options = options_of(inputs)
         name = options.answerer or parts.default_answerer
@@ -117,6 +126,9 @@ def build_chain(parts: ChainParts) -> Runnable[dict[str, Any], Answer]:
             state["question"], state["history"], parts.analyzer
         )
         try:
+            if not parts.search.knows(query):  # emoji, punctuation, keyboard mash
+                state["answer"] = refusal(state["question"], messages, state["language"], [])
+                return state
             vector = parts.embedder.embed_queries([query])[0]
             k = options.k or parts.k
             ranking = parts.search.search(

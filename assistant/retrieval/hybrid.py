@@ -12,6 +12,7 @@ from langchain_core.documents import Document
 from assistant.models.embedder import Embedder
 from assistant.retrieval.filters import Filters
 from assistant.retrieval.fusion import Fusion, Hit, fuse
+from assistant.retrieval.vocabulary import has_meaningful_words
 from assistant.storage.store import Store, StoredChunk
 from assistant.text.korean import KoreanAnalyzer, has_hangul
 
@@ -43,6 +44,10 @@ class HybridSearch:
         self.k = k
         self.fetch_k = fetch_k
         self.fusion = fusion or Fusion()
+
+    def knows(self, query: str) -> bool:
+        """Whether the query has a word worth searching for (see ``vocabulary``)."""
+        return has_meaningful_words(query, self.analyzer, self.store.lexical())
 
     def search(
         self,

@@ -64,6 +64,10 @@ class FakeSearch:
     fail: bool = False
     calls: list[dict[str, Any]] = field(default_factory=list)
 
+    def knows(self, query: str) -> bool:
+        """As the real search: nothing to search for without a letter or a digit."""
+        return any(ch.isalnum() for ch in query)
+
     def search(self, query: str, **kwargs: Any) -> list[Document]:
         self.calls.append({"query": query, **kwargs})
         if self.fail:

@@ -123,3 +123,28 @@ def test_chroma_server_down_is_a_clear_error(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "Cannot reach the Chroma server at http://127.0.0.1:9" in " ".join(result.stderr.split())
     assert "Traceback" not in result.stderr
+
+
+def test_undecodable_bytes_in_a_question_are_replaced_not_a_traceback(data_dir: Path) -> None:
+    """A question argument and a piped question holding bytes that are not UTF-8."""
+    env = {
+        **os.environ,
+        "ASSISTANT_DATA_DIR": str(data_dir),
+        "ASSISTANT_MODEL_DIR": str(MODEL_DIR),
+        "HF_HUB_OFFLINE": "1",
+    }
+    question = "북한은 미사일을 발사했나?".encode() + b"\xff\xfe"
+    for args, stdin in (([question], None), ([b"-"], question)):
+        done = subprocess.run(
+            [ASSISTANT.encode(), b"ask", b"--json", *args],
+            input=stdin,
+            capture_output=True,
+            env=env,
+            timeout=600,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr.decode("utf-8", "replace")
+        assert b"Traceback" not in done.stderr
+        answer = json.loads(done.stdout)
+        assert answer["question"].startswith("북한은 미사일을 발사했나?")
+        assert "\ufffd" in answer["question"]

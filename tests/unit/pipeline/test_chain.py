@@ -156,3 +156,69 @@ def test_flat_keys_and_options_mean_the_same() -> None:
     assert flat == AskOptions(k=2, answerer="x", retrieve_k=9)
     given = AskOptions(k=4)
     assert options_of({"options": given, "k": 2}) is given
+
+
+@pytest.mark.parametrize("question", ["😀🔥🇰🇷👍", "?!?...", "…"])
+def test_a_question_without_letters_or_digits_is_refused_unsearched(
+    analyzer: KoreanAnalyzer, question: str
+) -> None:
+    chain, search, _ = make(analyzer)
+    answer = chain.invoke(question)
+    assert answer.status == "refused" and answer.text == MESSAGES.get("refusal", answer.language)
+    assert search.calls == [] and answer.citations == ()
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [(12345, "must be text"), (b"bytes", "must be text"), (["q"], "must be text")],
+)
+def test_a_question_that_is_not_text_is_a_value_error(
+    analyzer: KoreanAnalyzer, value: object, message: str
+) -> None:
+    chain, _, _ = make(analyzer)
+    with pytest.raises(ValueError, match=message):
+        chain.invoke({"question": value})
+
+
+def test_lone_surrogates_are_replaced_not_a_crash(analyzer: KoreanAnalyzer) -> None:
+    chain, search, _ = make(analyzer)
+    answer = chain.invoke("북한은\udcff 미사일을 쐈나?")
+    assert answer.question == "북한은? 미사일을 쐈나?" and search.calls
+    answer.question.encode("utf-8")  # printable and storable
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"k": -5}, "k must be between 1 and 1000"),
+        ({"k": 0}, "k must be between 1 and 1000"),
+        ({"k": "3"}, "k must be a whole number"),
+        ({"k": True}, "k must be a whole number"),
+        ({"k": 2.5}, "k must be a whole number"),
+        ({"retrieve_k": 10**6}, "retrieve_k must be between"),
+        ({"answerer": 3}, "answerer must be a str"),
+        ({"filters": {"sources": ["a"]}}, "filters must be a Filters"),
+    ],
+)
+def test_bad_options_are_value_errors(options: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        AskOptions(**options)
+
+
+@pytest.mark.parametrize(
+    ("history", "message"),
+    [
+        ([None], "history turn 1"),
+        (["abc"], "history turn 1"),
+        ([("q", "a", "x")], "history turn 1"),
+        ([("q", 3)], "history turn 1"),
+        ("q a", "history must be a list"),
+        (5, "history must be a list"),
+    ],
+)
+def test_bad_history_is_a_value_error(
+    analyzer: KoreanAnalyzer, history: object, message: str
+) -> None:
+    chain, _, _ = make(analyzer)
+    with pytest.raises(ValueError, match=message):
+        chain.invoke({"question": "북한은?", "history": history})
