@@ -5,8 +5,12 @@ Settings come from ``assistant.toml`` and ``ASSISTANT_*`` variables (see
 corpus folder is ingested in the background.
 """
 
-from assistant.interfaces.web.app import launch
+from assistant.interfaces.runtime import configure_logging, configure_threads
+from assistant.interfaces.web.server import launch
 from assistant.settings import Settings
 
 if __name__ == "__main__":
-    launch(Settings())
+    settings = Settings()
+    configure_logging(verbose=True)
+    configure_threads(settings.query_threads)
+    launch(settings)

@@ -229,7 +229,7 @@ def test_settings_apply_to_this_session_only(page: Any, qa) -> None:
     rows = page.locator("#retrieved tbody tr")
     assert rows.count() == 2
     assert {rows.nth(i).locator("td").nth(3).inner_text() for i in range(2)} == {"0.000"}
-    assert (qa.search.bm25_weight, qa.search.dense_weight) == (
+    assert (qa.search.fusion.bm25_weight, qa.search.fusion.dense_weight) == (
         qa.settings.bm25_weight,
         qa.settings.dense_weight,
     )
