@@ -60,6 +60,7 @@ class Chunk:
 
     @property
     def sentence_texts(self) -> list[str]:
+        """The chunk's sentences as text, in order."""
         return [self.text[s.start - self.start : s.end - self.start] for s in self.sentences]
 
 

@@ -116,10 +116,12 @@ class Verification:
 
     @property
     def supported(self) -> list[SentenceVerdict]:
+        """Sentences a given passage supports (with its own or a corrected citation)."""
         return [s for s in self.sentences if s.verdict in SUPPORTED]
 
     @property
     def dropped(self) -> list[SentenceVerdict]:
+        """Sentences that failed a check and are not shown (refusals aside)."""
         return [s for s in self.sentences if not s.kept and s.verdict != "refusal"]
 
     @property
@@ -128,6 +130,7 @@ class Verification:
         return any(s.verdict == "refusal" for s in self.sentences) and not self.supported
 
     def to_dicts(self) -> tuple[dict[str, Any], ...]:
+        """Every verdict, JSON-ready, in the answer's order."""
         return tuple(s.to_dict() for s in self.sentences)
 
 

@@ -27,6 +27,7 @@ _PUNCTUATION = frozenset(string.punctuation)
 
 
 def recall_at_k(ranked: Sequence[str], relevant: Iterable[str], k: int) -> float:
+    """Share of the relevant ids among the first ``k`` ranked (MTEB's recall@k)."""
     rel = set(relevant)
     if not rel:
         return 0.0
@@ -39,6 +40,7 @@ def hit_at_k(ranked: Sequence[str], relevant: Iterable[str], k: int) -> float:
 
 
 def mrr_at_k(ranked: Sequence[str], relevant: Iterable[str], k: int) -> float:
+    """1/rank of the first relevant id within the first ``k``, else 0."""
     rel = set(relevant)
     for rank, item in enumerate(ranked[:k], 1):
         if item in rel:
@@ -47,6 +49,7 @@ def mrr_at_k(ranked: Sequence[str], relevant: Iterable[str], k: int) -> float:
 
 
 def ndcg_at_k(ranked: Sequence[str], relevant: Iterable[str], k: int) -> float:
+    """nDCG@k with binary relevance and a log2 discount; the ideal ranks every relevant id first."""
     rel = set(relevant)
     if not rel:
         return 0.0
@@ -69,6 +72,7 @@ def normalize_answer(text: str) -> str:
 
 
 def exact_match(prediction: str, gold: str) -> float:
+    """1.0 when prediction and gold are equal after KorQuAD's normalisation, else 0.0."""
     return float(normalize_answer(prediction) == normalize_answer(gold))
 
 

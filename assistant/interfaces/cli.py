@@ -62,6 +62,7 @@ def main_options(
     data_dir: Annotated[Path | None, typer.Option(help="Index and model folder")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
+    """Options every command shares: the settings file, the data dir, verbose logging."""
     configure_logging(verbose)
     if config is not None and not config.is_file():
         _fail(f"settings file not found: {config}")
@@ -167,6 +168,7 @@ def _checked_label(answer: Answer) -> str:
 
 
 def render(answer: Answer, console: Console = out, *, show_text: bool = True) -> None:
+    """Print an answer and its numbered sources (the text is skipped when already streamed)."""
     style = "yellow" if answer.refused else "bold"
     if show_text:
         console.print(f"[{style}]{escape(answer.text)}[/]")
@@ -342,6 +344,7 @@ def models_prepare(
 
 
 def main() -> None:
+    """The ``assistant`` console script."""
     app()
 
 

@@ -26,6 +26,7 @@ HANGUL = re.compile(r"[\uac00-\ud7a3]")
 
 
 def has_hangul(text: str) -> bool:
+    """True when the text holds at least one Hangul syllable."""
     return HANGUL.search(text) is not None
 
 
@@ -73,6 +74,7 @@ class KoreanAnalyzer:
 
 
 def content_terms(tokens: list[tuple[str, str]]) -> list[str]:
+    """The terms of kiwi tokens that carry meaning (nouns, stems, numbers, foreign words)."""
     return [_term(form, tag) for form, tag in tokens if tag in CONTENT_TAGS]
 
 

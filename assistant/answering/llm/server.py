@@ -67,6 +67,7 @@ class LocalLlamaServer:
 
     @property
     def base_url(self) -> str:
+        """The server's OpenAI-compatible endpoint (``…/v1``) on 127.0.0.1."""
         return self.address.rstrip("/") + "/v1"
 
     def stop(self) -> None:

@@ -34,6 +34,7 @@ class Engine:
 
     @property
     def ready(self) -> bool:
+        """True once the Assistant is loaded and questions can be answered."""
         return self.qa is not None
 
     def status(self, texts: Messages) -> str:

@@ -46,6 +46,7 @@ def safe_url(url: str | None) -> str | None:
 
 
 def anchor(turn: int, number: int) -> str:
+    """The element id of citation ``number`` of answer ``turn`` in the sources panel."""
     return f"src-{turn}-{number}"
 
 
@@ -202,6 +203,7 @@ def _meta_line(item: dict[str, Any], texts: Messages) -> str:
 
 
 def citation_html(c: dict[str, Any], turn: int, texts: Messages) -> str:
+    """One citation in the sources panel: its title line and the passage, sentence highlighted."""
     offset = c.get("chunk_start", 0)
     passage = highlight(c["text"], c["sentence"], c["start"] - offset, c["end"] - offset)
     return (
