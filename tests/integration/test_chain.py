@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
-
-from assistant.pipeline.chain import retrieval_query
+from assistant.pipeline.chain import ChainParts, build_chain, retrieval_query
 from assistant.pipeline.service import Assistant
 from assistant.types import Answer
 
@@ -58,15 +56,24 @@ def test_empty_question_gets_a_clear_message(qa: Assistant) -> None:
         assert answer.text == qa.messages.get("empty_question", "ko")
 
 
-def test_huge_question_is_refused_without_reaching_the_model(
-    qa: Assistant, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    def never(*_args: object) -> None:
-        raise AssertionError("a 100,000-character question must not be embedded")
+def test_huge_question_is_refused_without_reaching_the_model(qa: Assistant) -> None:
+    class Never:
+        """An embedder that fails the test if it is asked anything."""
 
-    monkeypatch.setattr(qa.embedder, "embed_queries", never)
+        def embed_queries(self, texts: list[str]) -> None:
+            raise AssertionError("a 100,000-character question must not be embedded")
+
+    parts = ChainParts(
+        analyzer=qa.analyzer,
+        embedder=Never(),  # type: ignore[arg-type]
+        search=qa.search,
+        answerers=qa.answerers,
+        messages=qa.messages,
+        max_question_chars=qa.settings.max_question_chars,
+    )
+    chain = build_chain(parts)  # the shared Assistant's parts, nothing of it changed
     question = "북한의 미사일 " * 12_500  # 100,000 characters
-    answer = qa.ask(question)
+    answer = chain.invoke(question)
     assert answer.status == "invalid" and answer.refused
     assert "99,999" in answer.text and f"{qa.settings.max_question_chars:,}" in answer.text
     assert len(answer.question) < 300  # the echo is cut, the message stays readable
