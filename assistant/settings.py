@@ -108,6 +108,13 @@ class Settings(BaseSettings):
     ui_username: str | None = None
     ui_password: SecretStr | None = None
     ui_concurrency: int = 4
+    ui_insecure: bool = Field(
+        False, description="Serve on a non-loopback address without a login (warned loudly)."
+    )
+    ui_max_upload_mb: int = Field(20, ge=1, description="Largest file the page accepts, in MB")
+    ui_max_upload_request_mb: int = Field(
+        200, ge=1, description="Largest upload request (all its files together), in MB"
+    )
 
     @classmethod
     def settings_customise_sources(

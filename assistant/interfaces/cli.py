@@ -210,20 +210,18 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Default 7860")] = None,
     corpus: Annotated[Path | None, typer.Option(help="Ingest this folder first")] = None,
     ingest_first: Annotated[bool, typer.Option("--ingest/--no-ingest")] = True,
+    insecure: Annotated[bool, typer.Option(help="No login on a non-loopback host")] = False,
 ) -> None:
     """Start the browser chat app (ingests the corpus folder first, incrementally)."""
-    from assistant.interfaces.web.server import launch
+    from assistant.interfaces.web import access, server
 
-    overrides: dict[str, Any] = {}
-    if host:
-        overrides["ui_host"] = host
-    if port:
-        overrides["ui_port"] = port
-    if corpus:
-        overrides["corpus_dir"] = corpus
-    s = settings(ctx, **overrides)
+    given = {"ui_host": host, "ui_port": port, "corpus_dir": corpus, "ui_insecure": insecure}
+    s = settings(ctx, **{k: v for k, v in given.items() if v})
     configure_threads(s.query_threads)
-    launch(s, ingest=ingest_first)
+    try:
+        server.launch(s, ingest=ingest_first)
+    except access.Refused as exc:  # a non-loopback --host without a login or --insecure
+        _fail(str(exc.code))
 
 
 @app.command("eval")

@@ -11,9 +11,7 @@ as ``AskOptions``. HTML rendering lives in ``render``, serving in ``server``.
 
 from __future__ import annotations
 
-import json
 import logging
-import threading
 import time
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -22,11 +20,11 @@ import gradio as gr
 
 from assistant.answering.llm.client import configured_answerers
 from assistant.interfaces.web.engine import Engine
+from assistant.interfaces.web.feedback import FeedbackLog, comment_box, rate_handler
 from assistant.interfaces.web.render import (
     CITE_LINK_JS,
     PANEL_CSS,
     answer_markdown,
-    feedback_record,
     md_escape,
     parse_history,
     retrieved_html,
@@ -43,6 +41,7 @@ if TYPE_CHECKING:
     from assistant.pipeline.service import Assistant
 
 log = logging.getLogger(__name__)
+UPLOAD_CACHE = (600, 3600)  # every 10 min, delete Gradio's copies of uploads over an hour old
 STREAM_DELAY = 0.02  # seconds between streamed steps of an answer already complete
 SKIP2 = (gr.skip(), gr.skip())
 OK_STATUSES = ("answered", "refused")  # turns a follow-up may lean on
@@ -54,7 +53,6 @@ def build_app(qa: Assistant | Engine, settings: Settings, *, language: str = "ko
     """The chat page over ``qa`` (an Assistant, or an Engine still loading one)."""
     engine = qa if isinstance(qa, Engine) else Engine(qa)
     texts = Messages.load(settings.prompts_dir, "ui.toml", language)
-    feedback_lock = threading.Lock()
     t = texts.get
 
     def status_md() -> str:
@@ -114,20 +112,6 @@ def build_app(qa: Assistant | Engine, settings: Settings, *, language: str = "ko
     def clear() -> tuple:
         return "", [], [], sources_html([], texts), retrieved_html(None, texts)
 
-    def rate(turns: list[dict[str, Any]], data: gr.LikeData) -> None:
-        index = data.index[0] if isinstance(data.index, list | tuple) else data.index
-        turn = next((x for x in turns if x["message_index"] == index), None)
-        if turn is None:  # a "still loading" or error message: nothing to rate
-            return
-        record = feedback_record(turn, data.liked)
-        path = settings.data_dir / "feedback.jsonl"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with feedback_lock, path.open("a", encoding="utf-8") as fh:
-            fh.write(json.dumps(record, ensure_ascii=False) + "\n")
-        gr.Info(
-            t("feedback_saved") if record["rating"] in {"up", "down"} else t("feedback_removed")
-        )
-
     def upload(files: list[str] | None, progress: gr.Progress = gr.Progress()):  # noqa: B008
         if not engine.ready:
             return t("still_loading"), status_md()
@@ -163,7 +147,9 @@ def build_app(qa: Assistant | Engine, settings: Settings, *, language: str = "ko
             ready=engine.ready, failed=engine.failed is not None, status=engine.status(texts)
         )
 
-    with gr.Blocks(title=t("title"), analytics_enabled=False, fill_width=True) as demo:
+    rate = rate_handler(FeedbackLog(settings.data_dir / "feedback.jsonl"), texts)
+    blocks = {"title": t("title"), "analytics_enabled": False, "fill_width": True}
+    with gr.Blocks(**blocks, delete_cache=UPLOAD_CACHE) as demo:
         turns = gr.State([])
         gr.Markdown(f"## {t('title')}\n{t('intro')}")
         status = gr.Markdown(status_md(), elem_id="status")
@@ -191,6 +177,7 @@ def build_app(qa: Assistant | Engine, settings: Settings, *, language: str = "ko
                 with gr.Row():
                     gr.Examples(t("examples"), inputs=box, label=t("examples_label"))
                     clear_btn = gr.Button(t("clear"), elem_id="clear", size="sm", scale=0)
+                comment = comment_box(texts)
             with gr.Column(scale=2):
                 gr.Markdown(f"### {t('sources_label')}")
                 sources = gr.HTML(
@@ -226,7 +213,7 @@ def build_app(qa: Assistant | Engine, settings: Settings, *, language: str = "ko
                         elem_id="answerer",
                     )
                 files = gr.File(
-                    label=t("upload_label"),
+                    label=t("upload_label", mb=settings.ui_max_upload_mb),
                     file_count="multiple",
                     file_types=list(UPLOAD_TYPES),
                     elem_id="upload",
@@ -244,7 +231,7 @@ def build_app(qa: Assistant | Engine, settings: Settings, *, language: str = "ko
         send.click(respond, **chat_io, **ui)
         clear_btn.click(clear, outputs=[box, chat, turns, sources, retrieved], **ui)
         chat.clear(clear, outputs=[box, chat, turns, sources, retrieved], **ui)  # its bin icon
-        chat.like(rate, inputs=turns, **ui)
+        chat.like(rate, inputs=[turns, comment], outputs=comment, **ui)
         files.upload(upload, inputs=files, outputs=[upload_status, status], **ui)
         refresh_io = {"outputs": [status, files, timer], "concurrency_limit": None}
         timer.tick(refresh, **refresh_io, **ui)

@@ -12,7 +12,6 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import asdict
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
@@ -118,20 +117,6 @@ def turn_record(answer: Answer, turn: int, message_index: int) -> dict[str, Any]
         "answerer": answer.answerer,
         "citations": citations,
         "retrieved": retrieved,
-    }
-
-
-def feedback_record(turn: dict[str, Any], liked: object) -> dict[str, Any]:
-    """One line of feedback.jsonl: the rating with the question, answer and citations."""
-    return {
-        "time": datetime.now(UTC).isoformat(timespec="seconds"),
-        "rating": {True: "up", False: "down"}.get(liked, str(liked or "none")),  # type: ignore[call-overload]
-        "question": turn["question"],
-        "answer": turn["answer"],
-        "status": turn["status"],
-        "answerer": turn["answerer"],
-        "citations": turn["citations"],
-        "settings": {k: turn.get(k) for k in ("k", "bm25_weight", "dense_weight")},
     }
 
 

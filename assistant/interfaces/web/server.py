@@ -1,49 +1,90 @@
-"""Serving the page: address, theme, login, and loading the engine in the background."""
+"""Serving the page: address and login, limits, uploads folder, loading the engine.
+
+``start`` decides whether the configured address may be served (``access``), puts the
+request limits and the login throttle in front of Gradio's routes (``limits``,
+``throttle``) and gives the server its own upload folder (``tempdir``).
+"""
 
 from __future__ import annotations
 
+import sys
 import threading
 
 import gradio as gr
+from starlette.middleware import Middleware
 
+from assistant.interfaces.web.access import exposure_warning, login_for
 from assistant.interfaces.web.app import APP_CSS, build_app
 from assistant.interfaces.web.engine import Engine
+from assistant.interfaces.web.limits import RequestLimits
+from assistant.interfaces.web.tempdir import InstanceUploads
+from assistant.interfaces.web.throttle import LoginThrottle, LoginThrottleMiddleware
+from assistant.interfaces.web.uploads import UPLOAD_TYPES
 from assistant.settings import Settings
 from assistant.text.messages import Messages
 
+MB = 1024 * 1024
 THEME_FONTS = ["Pretendard", "Noto Sans KR", "NanumGothic", "Malgun Gothic", "system-ui"]
-LAUNCH = dict(
-    share=False, ssr_mode=False, show_error=False, footer_links=["api"], max_file_size="50mb"
-)
+LAUNCH = dict(share=False, ssr_mode=False, show_error=False, footer_links=["api"], num_workers=0)
 
 
-def start(demo: gr.Blocks, settings: Settings, *, block: bool = True) -> None:
-    """Serve ``demo`` on the configured address, theme and optional login."""
-    auth = None
-    if settings.ui_username or settings.ui_password:
-        if not (settings.ui_username and settings.ui_password):
-            raise SystemExit("Set both ui_username and ui_password to require a login.")
-        auth = (settings.ui_username, settings.ui_password.get_secret_value())
-    demo.launch(
-        server_name=settings.ui_host,
-        server_port=settings.ui_port,
-        auth=auth,
-        prevent_thread_lock=not block,
-        theme=gr.themes.Soft(primary_hue="indigo", font=THEME_FONTS, font_mono=["monospace"]),
-        css=APP_CSS,
-        **LAUNCH,
-    )
+def start(demo: gr.Blocks, settings: Settings, *, block: bool = True, language: str = "ko") -> None:
+    """Serve ``demo`` on the configured address, theme and login, within the limits.
+
+    Raises ``access.Refused`` (a SystemExit with the reason) for a non-loopback address
+    without a login unless ``ui_insecure`` is set; then it prints a loud warning.
+    """
+    texts = Messages.load(settings.prompts_dir, "ui.toml", language)
+    auth = login_for(settings, texts)
+    warning = exposure_warning(settings, texts)
+    if warning:
+        bar = "!" * 78
+        print(f"{bar}\n!! {warning}\n{bar}", file=sys.stderr, flush=True)
+    uploads = InstanceUploads()
+    uploads.create()
+    uploads.attach(demo)
+    middleware = [
+        Middleware(
+            RequestLimits,  # type: ignore[arg-type]
+            upload_root=uploads.root,
+            upload_types=UPLOAD_TYPES,
+            max_file_bytes=settings.ui_max_upload_mb * MB,
+            max_upload_bytes=settings.ui_max_upload_request_mb * MB,
+            message=texts.get,
+        ),
+        Middleware(
+            LoginThrottleMiddleware,  # type: ignore[arg-type]
+            throttle=LoginThrottle(),
+            message=lambda seconds: texts.get("login_throttled", seconds=seconds),
+        ),
+    ]
+    try:
+        demo.launch(
+            server_name=settings.ui_host,
+            server_port=settings.ui_port,
+            auth=auth,
+            prevent_thread_lock=not block,
+            theme=gr.themes.Soft(primary_hue="indigo", font=THEME_FONTS, font_mono=["monospace"]),
+            css=APP_CSS,
+            max_file_size=settings.ui_max_upload_mb * MB,
+            app_kwargs={"middleware": middleware, "lifespan": uploads.lifespan()},
+            **LAUNCH,
+        )
+    finally:
+        if block or not demo.is_running:
+            uploads.remove()
 
 
 def launch(settings: Settings, ingest: bool = True, *, language: str = "ko") -> None:
     """Serve the page now; load the model and ingest ``settings.corpus_dir`` meanwhile."""
-    engine = Engine()
     texts = Messages.load(settings.prompts_dir, "ui.toml", language)
+    login_for(settings, texts)  # refuse an unsafe address before loading anything
+    engine = Engine()
     demo = build_app(engine, settings, language=language)
     threading.Thread(
         target=engine.load, args=(settings, ingest, texts), name="assistant-load", daemon=True
     ).start()
     try:
-        start(demo, settings)
+        start(demo, settings, language=language)
     finally:
         engine.close()
