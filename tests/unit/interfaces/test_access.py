@@ -70,14 +70,31 @@ def test_credentials_compare_whole_strings() -> None:
 def test_cli_serve_refuses_before_loading_anything(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from assistant.interfaces.cli import app
+    from assistant.interfaces import cli
 
+    monkeypatch.setattr(cli, "configure_threads", lambda threads: None)  # no torch here
     monkeypatch.chdir(tmp_path)  # no assistant.toml
     for name in ("ASSISTANT_UI_USERNAME", "ASSISTANT_UI_PASSWORD", "ASSISTANT_UI_INSECURE"):
         monkeypatch.delenv(name, raising=False)
     data = tmp_path / "data"
     args = ["--data-dir", str(data), "serve", "--host", "0.0.0.0", "--no-ingest"]
-    result = CliRunner().invoke(app, args)
+    result = CliRunner().invoke(cli.app, args)
     assert result.exit_code == 1
     assert "--insecure" in " ".join(result.output.split())
     assert not data.exists()  # no model, no index, no server
+
+
+def test_cli_insecure_flag_reaches_the_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assistant.interfaces import cli
+    from assistant.interfaces.web import server
+
+    monkeypatch.chdir(tmp_path)
+    seen: list[Settings] = []
+    monkeypatch.setattr(server, "launch", lambda settings, ingest: seen.append(settings))
+    monkeypatch.setattr(cli, "configure_threads", lambda threads: None)  # no torch here
+    args = ["--data-dir", str(tmp_path), "serve", "--host", "0.0.0.0", "--insecure"]
+    result = CliRunner().invoke(cli.app, args)
+    assert result.exit_code == 0, result.output
+    assert seen[0].ui_insecure and seen[0].ui_host == "0.0.0.0"
