@@ -18,6 +18,11 @@ class IndexMismatch(AssistantError):
     """The index was built with another embedding model."""
 
 
+class IndexOutdated(IndexMismatch):
+    """The index was built before document ids carried their source; it must be rebuilt
+    before more is ingested (the message names the folders to rebuild it from)."""
+
+
 class ModelPreparationError(AssistantError):
     """The default embedding model cannot be built (missing package, bad file, failed check)."""
 

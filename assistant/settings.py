@@ -45,6 +45,17 @@ class Settings(BaseSettings):
     chroma_host: str | None = Field(None, description="Set to use a Chroma server.")
     chroma_port: int = 8000
 
+    # --- ingest ------------------------------------------------------------------------
+    ingest_max_file_bytes: int = Field(
+        20_000_000, ge=1, description="A bigger file is skipped with a warning (bytes)."
+    )
+    ingest_max_document_chars: int = Field(
+        2_000_000, ge=1, description="A longer document is skipped with a warning."
+    )
+    ingest_max_json_depth: int = Field(
+        64, ge=1, le=500, description="JSON nested deeper is skipped (parsing needs a stack)."
+    )
+
     # --- embeddings --------------------------------------------------------------------
     embedding_model: str = Field(
         DEFAULT_MODEL,

@@ -52,6 +52,7 @@ import numpy as np
 
 from assistant import configure_threads
 from assistant.evaluation.metrics import percentile
+from assistant.evaluation.results import matches_gold
 from assistant.settings import Settings
 
 KORQUAD = Path("/work/shared/eval/korquad-v1-dev/KorQuAD_v1.0_dev.json")
@@ -328,7 +329,8 @@ def phase_query(args: argparse.Namespace, size: int) -> dict[str, Any]:
     qa = _assistant(settings)
     load_s = time.perf_counter() - t0
     _, questions = korquad(Path(args.korquad))
-    present = {d for d, _, _ in qa.store.documents()}
+    # gold ids are written without the source the index puts in front ("corpus/…")
+    present = {d.split("/", i)[-1] for d, _, _ in qa.store.documents() for i in range(2)}
     pool = [q for q in questions if q[1] in present]
     sample = random.Random(7).sample(pool, min(args.queries, len(pool)))
     configure_threads(settings.query_threads)  # as `assistant serve` runs
@@ -343,7 +345,7 @@ def phase_query(args: argparse.Namespace, size: int) -> dict[str, Any]:
         result = qa.ask(question)
         retrieve.append(result.timings.get("retrieve", 0) * 1000)
         answer.append(result.timings.get("answer", 0) * 1000)
-        hits += gold in {d.metadata["doc_id"] for d in result.documents[:5]}
+        hits += any(matches_gold(d.metadata["doc_id"], gold) for d in result.documents[:5])
     total = [a + b for a, b in zip(retrieve, answer, strict=True)]
     return {
         "size": size,

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.evaluation import metrics as m
+from assistant.evaluation.results import gold_label
 from assistant.evaluation.squad import load_squad
 from assistant.pipeline.service import Assistant
 from assistant.settings import Settings
@@ -35,7 +36,8 @@ def score(qa: Assistant, cases, vectors, limit: int | None = None) -> dict[str, 
         t = time.perf_counter()
         docs = qa.search.search(turn.question, k=30, query_vector=vec)
         lat.append(time.perf_counter() - t)
-        rankings.append(list(dict.fromkeys(d.metadata["doc_id"] for d in docs)))
+        ranked = (gold_label(d.metadata["doc_id"], turn.gold_docs) for d in docs)
+        rankings.append(list(dict.fromkeys(ranked)))
         golds.append(turn.gold_docs)
     pairs = list(zip(rankings, golds, strict=True))
     return {

@@ -1,7 +1,9 @@
 """One turn's outcome: what the chain retrieved and answered, scored against the case's gold.
 
 Retrieval is scored per document: the ranked chunks are collapsed to their documents (first
-occurrence). When a turn has gold passages but no gold documents, the ranked documents are
+occurrence). A retrieved id matches a gold id equal to it or ending in ``/`` + the gold id
+(gold ids may be written without the source the index puts in front), and is relabelled by
+it. When a turn has gold passages but no gold documents, the ranked documents are
 relabelled by the gold passage they contain, so ranking metrics compare like with like.
 Answers get KorQuAD's exact match and character F1 (``evaluation.metrics``), and every
 citation is marked correct or not.
@@ -113,9 +115,11 @@ def score_turn(case: Case, i: int, turn: Turn, answer: Answer) -> TurnResult:
     :param answer: what the chain returned for it.
     """
     ranked, titles, texts = _ranked(answer.documents)
-    ranked_ids, relevant = ranked, list(turn.gold_docs)
+    relevant = list(turn.gold_docs)
     if turn.gold_passages and not turn.gold_docs:
         ranked_ids, relevant = _passage_labels(ranked, texts, turn.gold_passages)
+    else:
+        ranked_ids = list(dict.fromkeys(gold_label(d, relevant) for d in ranked))
     text = "" if answer.refused else answer.text
     return TurnResult(
         case_id=case.id,
@@ -150,6 +154,18 @@ def failed_turn(case: Case, i: int, turn: Turn, exc: Exception) -> TurnResult:
     )  # fmt: skip
 
 
+def matches_gold(doc_id: str, gold: str) -> bool:
+    """``doc_id`` is the gold document: equal to it, or the gold id written without its
+    source (``000_e3f8…`` for ``corpus/000_e3f8…``), so case files outlive source names."""
+    return doc_id == gold or doc_id.endswith("/" + gold)
+
+
+def gold_label(doc_id: str, golds: Iterable[str]) -> str:
+    """The gold id a retrieved ``doc_id`` matches (``matches_gold``), else ``doc_id``: the
+    ranking is scored in the gold's own terms."""
+    return next((g for g in golds if matches_gold(doc_id, g)), doc_id)
+
+
 def _ranked(documents: Iterable[Any]) -> tuple[list[str], list[str], dict[str, str]]:
     """Documents in first-occurrence order, their titles, and each one's chunk texts joined."""
     ids: dict[str, str] = {}
@@ -182,7 +198,7 @@ def _citation(c: Citation, turn: Turn) -> dict[str, Any]:
     """A citation as the report keeps it, marked correct when its passage holds a gold
     answer or passage, or it comes from a gold document."""
     chunk = getattr(c, "text", "") or ""
-    in_gold_doc = c.doc_id in turn.gold_docs
+    in_gold_doc = any(matches_gold(c.doc_id, g) for g in turn.gold_docs)
     has_answer = m.contains_answer(chunk, turn.answers)
     in_passage = any(_squeeze(p) and _squeeze(p) in _squeeze(chunk) for p in turn.gold_passages)
     return {

@@ -1,4 +1,5 @@
-"""Finding article files on disk and decoding their bytes to text.
+"""Finding article files on disk (never through a link out of the folder) and decoding
+their bytes to text.
 
 Korean files from Windows tools are often CP949 (a superset of EUC-KR) rather than UTF-8,
 so decoding tries the encodings we expect before guessing, and refuses binary data.
@@ -6,39 +7,74 @@ so decoding tries the encodings we expect before guessing, and refuses binary da
 
 from __future__ import annotations
 
+import logging
+import os
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from charset_normalizer import from_bytes
 
 from assistant.errors import UnreadableFile
+from assistant.storage.keys import path_text
 
+log = logging.getLogger(__name__)
 SUFFIXES = frozenset({".txt", ".md", ".html", ".htm", ".json", ".jsonl"})
 
 
-def find_files(paths: Iterable[Path | str]) -> Iterator[tuple[Path, Path]]:
+def find_files(
+    paths: Iterable[Path | str], warn: Callable[[str], None] | None = None
+) -> Iterator[tuple[Path, Path]]:
     """Yield (file, root) for every supported file under the given files or folders.
 
-    Folders are walked in sorted order, skipping hidden files and folders; a file given
-    by name is yielded whatever its suffix, with its own folder as root.
+    Folders are walked in sorted order, skipping hidden files and folders. Links are
+    never a way out of the folder: a linked file whose target lies outside it is skipped
+    with a warning, and linked folders are not entered (one that points outside is
+    warned about). A file given by name is yielded whatever its suffix or link target,
+    with its own folder as root: the user chose it.
 
+    :param warn: receives the skipped links (default: a log warning).
     :raises FileNotFoundError: for a path that does not exist.
     """
+    warn = warn or log.warning
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            for f in sorted(path.rglob("*")):
-                if f.is_file() and f.suffix.lower() in SUFFIXES and not _hidden(f, path):
-                    yield f, path
+            yield from ((f, path) for f in _walk(path, warn))
         elif path.is_file():
             yield path, path.parent
         else:
-            raise FileNotFoundError(f"No such file or folder: {path}")
+            raise FileNotFoundError(f"No such file or folder: {path_text(path)}")
 
 
-def _hidden(f: Path, root: Path) -> bool:
-    return any(part.startswith(".") for part in f.relative_to(root).parts)
+def _walk(root: Path, warn: Callable[[str], None]) -> list[Path]:
+    real_root = root.resolve()
+    found = []
+    for folder, dirs, files in os.walk(root):
+        here = Path(folder)
+        for name in dirs:
+            if (here / name).is_symlink() and not name.startswith("."):
+                _outside(here / name, root, real_root, warn)
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for name in files:
+            f = here / name
+            if name.startswith(".") or Path(name).suffix.lower() not in SUFFIXES:
+                continue
+            if f.is_symlink() and _outside(f, root, real_root, warn):
+                continue
+            if f.is_file():
+                found.append(f)
+    return sorted(found)
+
+
+def _outside(link: Path, root: Path, real_root: Path, warn: Callable[[str], None]) -> bool:
+    """A link whose target is not inside the folder being ingested (warned about)."""
+    target = link.resolve()
+    if target.is_relative_to(real_root):
+        return False
+    where = path_text(link.relative_to(root))
+    warn(f"skipped {where}: a link to {path_text(target)}, outside {path_text(root)}")
+    return True
 
 
 def decode(data: bytes, name: str = "file") -> str:

@@ -14,19 +14,24 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from tqdm import tqdm
 
 from assistant.errors import UnreadableFile
 from assistant.indexing.chunking import Chunker
 from assistant.indexing.corpus import load_file
 from assistant.indexing.files import find_files
+from assistant.indexing.limits import Limits
+from assistant.indexing.sources import absolute, check_name, folder_root, scope, source_for
 from assistant.models.embedder import Embedder
+from assistant.storage.keys import file_key, path_text
 from assistant.storage.store import Store, unique_sentences
 from assistant.text.korean import KoreanAnalyzer
 from assistant.types import Article, Chunk
 
 log = logging.getLogger(__name__)
 FLUSH_CHUNKS = 256
+EMBED_SLICE = 256  # texts per embedding call: the progress bar moves at least this often
 
 
 @dataclass
@@ -46,13 +51,16 @@ class IngestReport:
     sentences_embedded: int = 0
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
+    sources: dict[str, str] = field(default_factory=dict)  # name → folder, as ingested
 
     def summary(self) -> str:
-        """One line for a terminal or a status bar."""
+        """One line for a terminal or a status bar; a source whose name is not its
+        folder's (``news-2``, or one given by name) is said, since its ids start with it."""
+        named = [f"; source '{n}' is {f}" for n, f in self.sources.items() if n != Path(f).name]
         return (
             f"{self.new} new, {self.changed} changed, {self.unchanged} unchanged, "
             f"{self.deleted} deleted ({self.files} files, {self.chunks_embedded} chunks "
-            f"embedded, {self.seconds:.1f} s)"
+            f"embedded, {self.seconds:.1f} s)" + "".join(named)
         )
 
 
@@ -66,6 +74,19 @@ class _Pending:
         return sum(len(c) for _, _, c in self.docs)
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """What one read file asks of the store; made before the store is touched, so a file
+    that fails to read, parse or chunk changes nothing."""
+
+    sha: str
+    ids: list[str]
+    todo: list[tuple[Article, list[Chunk]]] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)
+    claims: dict[str, str] = field(default_factory=dict)
+    counts: tuple[int, int, int] = (0, 0, 0)  # new, changed, unchanged
+
+
 class Ingester:
     """Brings the store in line with a set of files and folders, embedding only what changed.
 
@@ -73,29 +94,44 @@ class Ingester:
     :param embedder: embeds chunk texts and sentences as passages.
     :param chunker: splits articles into sentence-aligned chunks.
     :param analyzer: gives each chunk's BM25 terms.
+    :param limits: the most one file or document may be (default: ``Limits()``).
     """
 
     def __init__(
-        self, store: Store, embedder: Embedder, chunker: Chunker, analyzer: KoreanAnalyzer
+        self,
+        store: Store,
+        embedder: Embedder,
+        chunker: Chunker,
+        analyzer: KoreanAnalyzer,
+        limits: Limits | None = None,
     ) -> None:
         self.store = store
         self.embedder = embedder
         self.chunker = chunker
         self.analyzer = analyzer
+        self.limits = limits or Limits()
 
     def run(
         self,
         paths: Iterable[Path | str],
         *,
+        source: str | None = None,
         progress: bool = True,
         warn: Callable[[str], None] | None = None,
     ) -> IngestReport:
         """Ingest every supported file under ``paths``; forget articles of files now gone.
 
-        Unreadable files, bad records and duplicate ids are passed to ``warn`` (default: a
-        log warning), listed in the report, and skipped; the rest is ingested.
+        Each folder (a file's own folder, for a file given by name) is a source, named
+        ``source`` or after the folder (``indexing.sources``); ids, updates and deletes stay
+        within it. Anything that goes wrong reading, parsing or chunking one file, and
+        every file over a limit, is passed to ``warn`` (default: a log warning) with the
+        file's name and listed in the report; the rest is ingested.
 
+        :param source: the source name for all of ``paths``.
         :param progress: show progress bars for files and embedded chunks.
+        :raises ValueError: ``source`` is not a usable name.
+        :raises IndexMismatch: the index was built with another model, or before ids
+            named their source (``IndexOutdated``).
         """
         started = time.perf_counter()
         report = IngestReport()
@@ -105,86 +141,141 @@ class Ingester:
             (warn or log.warning)(message)
 
         paths = [Path(p) for p in paths]
+        if source is not None:
+            check_name(source)
         self.store.check_model(self.embedder.settings.embedding_model, self.embedder.dim)
+        self.store.check_ids()
         self.store.reconcile()
-        found = list(find_files(paths))
-        seen_paths = {str(f.resolve()) for f, _ in found}
-        gone = [p for p in self.store.files_under(paths) if p not in seen_paths]
-        for path in gone:
-            ids = self.store.file_doc_ids(path)
+        found = list(find_files(paths, _warn))
+        names: dict[Path, str] = {}
+        for root in [folder_root(p) for p in paths] + [r for _, r in found]:
+            if root not in names:
+                names[root] = source_for(self.store, root, source)
+                report.sources[names[root]] = path_text(absolute(root))
+        keys = [file_key(names[root], absolute(f)) for f, root in found]
+        given = [file_key(names[folder_root(p)], absolute(p)) for p in paths]
+        gone = [k for k in dict.fromkeys(self.store.files_under(given)) if k not in set(keys)]
+        for key in gone:
+            ids = self._held(key, self.store.file_doc_ids(key), {})
             report.deleted += len(ids)
-            self.store.forget(ids, [path])
+            self.store.forget(ids, [key])
 
         pending = _Pending()
         claimed: dict[str, str] = {}  # doc_id → file, to warn about duplicates
         bar = tqdm(found, desc="files", unit="file", disable=not progress)
         chunk_bar = tqdm(desc="embedded", unit="chunk", disable=not progress, position=1)
-        for f, root in bar:
-            key = str(f.resolve())
+        for (f, root), key in zip(bar, keys, strict=True):
             report.files += 1
+            bar.set_postfix_str(path_text(f.name)[-40:], refresh=True)
             try:
-                data = f.read_bytes()
-            except OSError as exc:
-                _warn(f"skipped {f}: {exc}")
+                plan = self._plan(f, root, names[root], key, claimed, set(keys), _warn)
+            except Exception as exc:  # one bad file costs that file, never the run
+                log.debug("skipped %s", path_text(f), exc_info=True)
+                _warn(f"skipped {path_text(f)}: {_reason(exc)}")
                 continue
-            sha = hashlib.sha256(data).hexdigest()
-            if self.store.file_sha(key) == sha:
-                ids = self.store.file_doc_ids(key)
-                report.unchanged += len(ids)
-                claimed.update(dict.fromkeys(ids, key))
-                continue
-            try:
-                articles = load_file(f, root, _warn)
-            except (UnreadableFile, OSError) as exc:
-                _warn(f"skipped {f}: {exc}")
-                continue
-            articles = self._dedupe(articles, key, claimed, _warn)
-            ids = [a.doc_id for a in articles]
-            known = self.store.doc_hashes(ids)
-            old_ids = self.store.file_doc_ids(key)
-            dropped = [d for d in old_ids if d not in set(ids)]
-            report.deleted += len(dropped)
-            todo = []
-            for article in articles:
-                stored = known.get(article.doc_id)
-                if stored and stored[0] == article.content_hash and stored[1] == key:
-                    report.unchanged += 1
-                    continue
-                if stored:
-                    report.changed += 1
-                else:
-                    report.new += 1
-                todo.append(article)
-            self.store.forget([a.doc_id for a in todo] + dropped, [key])
-            for article in todo:
-                pending.docs.append((article, key, self.chunker.split(article)))
+            claimed.update(plan.claims)
+            new, changed, unchanged = plan.counts
+            report.new, report.changed = report.new + new, report.changed + changed
+            report.unchanged += unchanged
+            report.deleted += len(plan.dropped)
+            if plan.todo or plan.dropped or self.store.file_sha(key) != plan.sha:
+                self.store.forget([a.doc_id for a, _ in plan.todo] + plan.dropped, [key])
+            else:
+                continue  # the file's bytes are unchanged
+            for article, chunks in plan.todo:
+                pending.docs.append((article, key, chunks))
                 if pending.chunk_count >= FLUSH_CHUNKS:  # a big JSONL file flushes as it goes
                     pending = self._flush(pending, report, chunk_bar)
             # a file is recorded with (or after) its last documents, never before them
-            pending.files[key] = (sha, ids)
-            if not todo or pending.chunk_count >= FLUSH_CHUNKS:
+            pending.files[key] = (plan.sha, plan.ids)
+            if not plan.todo or pending.chunk_count >= FLUSH_CHUNKS:
                 pending = self._flush(pending, report, chunk_bar)
-            bar.set_postfix(new=report.new, changed=report.changed)
         self._flush(pending, report, chunk_bar)
         chunk_bar.close()
         self.store.lexical()  # rebuild BM25 now rather than on the first question
         report.seconds = time.perf_counter() - started
         return report
 
-    @staticmethod
+    def _plan(
+        self,
+        f: Path,
+        root: Path,
+        source: str,
+        key: str,
+        claimed: dict[str, str],
+        in_run: set[str],
+        warn: Callable[[str], None],
+    ) -> _Plan:
+        """Read, parse, compare and chunk one file; nothing is written.
+
+        :param claimed: doc_id → file key, for the ids files earlier in this run hold.
+        :param in_run: the keys of every file in this run.
+        """
+        self.limits.check_size(f.stat().st_size, path_text(f))
+        data = f.read_bytes()
+        sha = hashlib.sha256(data).hexdigest()
+        if self.store.file_sha(key) == sha:
+            ids = self.store.file_doc_ids(key)
+            return _Plan(sha, ids, claims=dict.fromkeys(ids, key), counts=(0, 0, len(ids)))
+        loaded = [scope(a, source) for a in load_file(f, root, warn, limits=self.limits, data=data)]
+        articles, claims = self._dedupe(loaded, key, claimed, in_run, warn)
+        ids = [a.doc_id for a in articles]
+        known = self.store.doc_hashes(ids)
+        old = [d for d in self.store.file_doc_ids(key) if d not in set(ids)]
+        dropped = self._held(key, old, claimed)
+        todo, new, changed, unchanged = [], 0, 0, 0
+        for article in articles:
+            stored = known.get(article.doc_id)
+            if stored and stored[0] == article.content_hash and stored[1] == key:
+                unchanged += 1
+                continue
+            if stored:
+                changed += 1
+            else:
+                new += 1
+            todo.append((article, self.chunker.split(article)))
+        return _Plan(sha, ids, todo, dropped, claims, (new, changed, unchanged))
+
     def _dedupe(
-        articles: list[Article], key: str, claimed: dict[str, str], warn: Callable[[str], None]
-    ) -> list[Article]:
+        self,
+        articles: list[Article],
+        key: str,
+        claimed: dict[str, str],
+        in_run: set[str],
+        warn: Callable[[str], None],
+    ) -> tuple[list[Article], dict[str, str]]:
+        """The articles whose ids no other file holds, and their claims (id → file).
+
+        Another file holds an id when it claimed it earlier in this run, or when the
+        catalog lists it for a file that is still recorded and not part of this run (a
+        file in this run keeps what it still has when its turn comes).
+        """
+        ours: dict[str, str] = {}
+        stored = self.store.doc_hashes([a.doc_id for a in articles])
         out = []
         for article in articles:
-            other = claimed.get(article.doc_id)
+            other = ours.get(article.doc_id) or claimed.get(article.doc_id)
+            if other is None and article.doc_id in stored:
+                path = stored[article.doc_id][1]
+                if path != key and path not in in_run and self.store.file_sha(path) is not None:
+                    other = path
             if other is not None:
-                where = "twice in this file" if other == key else f"also in {other}"
+                where = "twice in this file" if other == key else f"also in {_file(other)}"
                 warn(f"{article.source}: document id '{article.doc_id}' {where}; kept the first")
                 continue
-            claimed[article.doc_id] = key
+            ours[article.doc_id] = key
             out.append(article)
-        return out
+        return out, ours
+
+    def _held(self, key: str, doc_ids: list[str], claimed: dict[str, str]) -> list[str]:
+        """Those of ``doc_ids`` that file ``key`` still holds: listed with it in the catalog
+        and not claimed by another file in this run, so dropping them loses nobody else's."""
+        listed = self.store.doc_hashes(doc_ids)
+        return [
+            d
+            for d in doc_ids
+            if claimed.get(d, key) == key and (d not in listed or listed[d][1] == key)
+        ]
 
     def _flush(self, pending: _Pending, report: IngestReport, bar: tqdm) -> _Pending:
         if not pending.docs and not pending.files:
@@ -195,14 +286,38 @@ class Ingester:
             for a, _, chunks in pending.docs
             for s in unique_sentences(chunks)
         ]
-        chunk_vecs = self.embedder.embed_passages(chunk_texts)
-        sentence_vecs = self.embedder.embed_passages(sentence_texts)
+        chunk_vecs = self._embed(chunk_texts, bar)
+        sentence_vecs = self._embed(sentence_texts, None)
         terms = [self.analyzer.terms(t) for t in chunk_texts]
         self.store.add(pending.docs, chunk_vecs, sentence_vecs, terms, pending.files)
         report.chunks_embedded += len(chunk_texts)
         report.sentences_embedded += len(sentence_texts)
-        bar.update(len(chunk_texts))
         return _Pending()
+
+    def _embed(self, texts: list[str], bar: tqdm | None) -> np.ndarray:
+        """Embed in slices of ``EMBED_SLICE``, so the bar moves on a file of thousands of
+        chunks instead of sitting at zero until the last one."""
+        parts = []
+        for lo in range(0, len(texts), EMBED_SLICE):
+            parts.append(self.embedder.embed_passages(texts[lo : lo + EMBED_SLICE]))
+            if bar is not None:
+                bar.update(len(parts[-1]))
+        if not parts:
+            return self.embedder.embed_passages([])
+        return np.concatenate(parts)
+
+
+def _file(key: str) -> str:
+    """The path part of a file key (``source:path``), for messages."""
+    return key.split(":", 1)[-1]
+
+
+def _reason(exc: BaseException) -> str:
+    """Why a file was skipped, in one line: our own errors say it; others are named."""
+    text = str(exc).strip().split("\n")[0][:200]
+    if isinstance(exc, UnreadableFile | OSError) and text:
+        return text
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def embed_text(article: Article, chunk: Chunk) -> str:

@@ -3,7 +3,7 @@
 A record needs some text (``text``, ``content``, ``body`` or ``article``); ``id``,
 ``title``, ``url`` and a date are used when present, and every other field is kept as
 metadata. In a JSONL file a bad line is warned about and skipped; a bad JSON file is
-refused whole.
+refused whole. Nesting is bounded (``indexing.limits``) before anything is parsed.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from datetime import date, datetime
 from typing import Any
 
 from assistant.errors import UnreadableFile
+from assistant.indexing.limits import Limits
 from assistant.indexing.news_page import clean_lines, first_sentence
 from assistant.types import Article
 
@@ -57,28 +58,32 @@ def record_to_article(record: dict[str, Any], source: str) -> Article:
     )
 
 
-def articles_from_jsonl(text: str, source: str, warn: Warn) -> list[Article]:
-    """One article per line; a malformed line is passed to ``warn`` with its number."""
+def articles_from_jsonl(
+    text: str, source: str, warn: Warn, limits: Limits | None = None
+) -> list[Article]:
+    """One article per line; a malformed or too deeply nested line is passed to ``warn``
+    with its number, and the other lines are read."""
     articles = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:
-            articles.append(record_to_article(json.loads(line), source))
-        except (json.JSONDecodeError, ValueError) as exc:
+            articles.append(record_to_article(_parse(line, limits), source))
+        except ValueError as exc:  # UnreadableFile and JSONDecodeError are ValueErrors
             warn(f"{source}, line {number}: skipped ({_short(exc)})")
     return articles
 
 
-def articles_from_json(text: str, source: str) -> list[Article]:
+def articles_from_json(text: str, source: str, limits: Limits | None = None) -> list[Article]:
     """A record, a list of records, or ``{"articles": [...]}``.
 
-    :raises UnreadableFile: for malformed JSON or any record that cannot be an article.
+    :raises UnreadableFile: for malformed or too deeply nested JSON, or any record that
+        cannot be an article.
     """
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise UnreadableFile(f"{source}: malformed JSON ({_short(exc)})") from exc
+        data = _parse(text, limits)
+    except UnreadableFile as exc:
+        raise UnreadableFile(f"{source}: {exc}") from exc
     if isinstance(data, dict) and isinstance(data.get("articles"), list):
         data = data["articles"]
     records = data if isinstance(data, list) else [data]
@@ -86,6 +91,20 @@ def articles_from_json(text: str, source: str) -> list[Article]:
         return [record_to_article(r, source) for r in records]
     except ValueError as exc:
         raise UnreadableFile(f"{source}: {exc}") from exc
+
+
+def _parse(text: str, limits: Limits | None) -> Any:
+    """``json.loads`` after the nesting check, so a hostile file cannot overflow the stack.
+
+    :raises UnreadableFile: too deep, or malformed (the message does not name the file).
+    """
+    (limits or Limits()).check_depth(text)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UnreadableFile(f"malformed JSON ({_short(exc)})") from exc
+    except RecursionError as exc:  # only if the check and the parser ever disagree
+        raise UnreadableFile("JSON nested too deeply to parse") from exc
 
 
 def _short(exc: Exception) -> str:

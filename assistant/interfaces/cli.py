@@ -74,21 +74,21 @@ def ingest(
     ctx: typer.Context,
     paths: Annotated[list[Path], typer.Argument(help="Files or folders of articles")],
     rebuild: Annotated[bool, typer.Option(help="Drop the index and embed everything")] = False,
+    source: Annotated[str | None, typer.Option(help="Source name (default: the folder's)")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar")] = False,
 ) -> None:
     """Add, update and remove articles; unchanged ones are not embedded again."""
-    missing = [p for p in paths if not p.exists()]
-    if missing:
+    if missing := [p for p in paths if not p.exists()]:
         _fail(f"no such file or folder: {', '.join(map(str, missing))}")
     s = settings(ctx)
     qa = _assistant(s, s.embedding_threads)
     if rebuild:
         qa.store.clear()
-    from assistant.errors import StoreUnavailable
+    from assistant.errors import IndexMismatch, StoreUnavailable
 
     try:
-        report = qa.ingest(paths, progress=not quiet, warn=_warn)
-    except StoreUnavailable as exc:
+        report = qa.ingest(paths, source=source, progress=not quiet, warn=_warn)
+    except (StoreUnavailable, IndexMismatch, ValueError) as exc:  # ValueError: --source
         _fail(str(exc))
     out.print(report.summary())
 

@@ -19,6 +19,7 @@ from assistant.answering.llm.factory import build_answerers
 from assistant.answering.verification import Verifier
 from assistant.indexing.chunking import Chunker
 from assistant.indexing.ingest import Ingester, IngestReport
+from assistant.indexing.limits import Limits
 from assistant.models.embedder import Embedder
 from assistant.pipeline.chain import ChainParts, build_chain
 from assistant.pipeline.options import AskOptions, History
@@ -106,12 +107,19 @@ class Assistant:
         self,
         paths: Iterable[Path | str],
         *,
+        source: str | None = None,
         progress: bool = True,
         warn: Callable[[str], None] | None = None,
     ) -> IngestReport:
-        """Index new and changed articles under ``paths``; drop those of deleted files."""
-        ingester = Ingester(self.store, self.embedder, self.chunker, self.analyzer)
-        return ingester.run(paths, progress=progress, warn=warn)
+        """Index new and changed articles under ``paths``; drop those of deleted files.
+
+        Each folder is its own source (``source``, or the folder's name), so document ids
+        never collide across folders; a file that cannot be read or is over a limit
+        (``ingest_max_*``) is skipped with a warning and the rest is ingested.
+        """
+        limits = Limits.from_settings(self.settings)
+        ingester = Ingester(self.store, self.embedder, self.chunker, self.analyzer, limits)
+        return ingester.run(paths, source=source, progress=progress, warn=warn)
 
     def ask(
         self,

@@ -33,7 +33,12 @@ CREATE TABLE IF NOT EXISTS chunks (
     start INTEGER NOT NULL, end INTEGER NOT NULL, sentences TEXT NOT NULL, terms TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
 CREATE INDEX IF NOT EXISTS docs_path ON docs(path);
+CREATE TABLE IF NOT EXISTS sources (
+    name TEXT NOT NULL, root TEXT NOT NULL, PRIMARY KEY (name, root));
 """
+# Set on a catalog whose document ids carry their source (``corpus/000_…``); a catalog
+# with documents and without it was written before, with ids that could collide.
+ID_SCHEME_KEY, ID_SCHEME = "doc_ids", "source-scoped"
 BATCH = 500  # ids per IN (...) query, well under SQLite's bound-variable limit
 
 
@@ -113,11 +118,37 @@ class Catalog:
         row = self._db.execute("SELECT doc_ids FROM files WHERE path=?", (path,)).fetchone()
         return json.loads(row[0]) if row else []
 
-    def files_under(self, roots: Iterable[Path]) -> list[str]:
-        """Recorded file paths equal to or inside any of ``roots`` (resolved)."""
-        prefixes = [str(Path(r).resolve()) for r in roots]
+    def files_under(self, roots: Iterable[str | Path]) -> list[str]:
+        """Recorded file keys equal to any of ``roots`` or below one (a ``/`` follows it).
+
+        :param roots: file keys of folders or files (``keys.file_key``), taken as given.
+        """
+        prefixes = [str(r) for r in roots]
         paths = [p for (p,) in self._db.execute("SELECT path FROM files")]
         return [p for p in paths if any(p == r or p.startswith(r + "/") for r in prefixes)]
+
+    def document_paths(self) -> list[tuple[str, str]]:
+        """(file key, source file) of every listed document, distinct, sorted."""
+        return self._db.execute("SELECT DISTINCT path, source FROM docs ORDER BY path").fetchall()
+
+    # ------------------------------------------------------------------ sources
+
+    def source_names(self, root: str) -> list[str]:
+        """The source names ``root`` (a folder, as text) was ingested under, first first."""
+        rows = self._db.execute("SELECT name FROM sources WHERE root=? ORDER BY rowid", (root,))
+        return [n for (n,) in rows]
+
+    def sources(self) -> dict[str, list[str]]:
+        """name → the folders ingested under it, for every recorded source."""
+        out: dict[str, list[str]] = {}
+        for name, root in self._db.execute("SELECT name, root FROM sources ORDER BY rowid"):
+            out.setdefault(name, []).append(root)
+        return out
+
+    def bind_source(self, name: str, root: str) -> None:
+        """Record that ``root`` was ingested under ``name`` (kept if already recorded)."""
+        with self._db:
+            self._db.execute("INSERT OR IGNORE INTO sources VALUES (?, ?)", (name, root))
 
     def doc_hashes(self, doc_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
         """doc_id → (content hash, path) for those of the ids the catalog lists."""
@@ -244,10 +275,11 @@ class Catalog:
             self._bump()
 
     def clear(self) -> None:
-        """Unlist everything and forget the embedding model; the generation keeps counting,
-        so no saved BM25 index can match the emptied catalog by accident."""
+        """Unlist everything and forget the embedding model and the source names; the
+        generation keeps counting, so no saved BM25 index can match the emptied catalog
+        by accident."""
         with self._db:
-            for table in ("files", "docs", "chunks"):
+            for table in ("files", "docs", "chunks", "sources"):
                 self._db.execute(f"DELETE FROM {table}")
             self._db.execute("DELETE FROM meta WHERE key != 'generation'")
             self._bump()

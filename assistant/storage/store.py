@@ -12,6 +12,7 @@ returns them.
 
 from __future__ import annotations
 
+import shlex
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -20,9 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from assistant.errors import IndexMismatch
+from assistant.errors import IndexMismatch, IndexOutdated
 from assistant.settings import Settings
-from assistant.storage.catalog import Catalog, StoredChunk
+from assistant.storage.catalog import ID_SCHEME, ID_SCHEME_KEY, Catalog, StoredChunk
 from assistant.storage.keys import day_number, sentence_id, unique_sentences
 from assistant.storage.lexical import LexicalIndex
 from assistant.storage.vectors import ChromaVectors, VectorIndex
@@ -115,9 +116,45 @@ class Store:
         """The document ids recorded for a file."""
         return self.catalog.file_doc_ids(path)
 
-    def files_under(self, roots: Iterable[Path]) -> list[str]:
-        """Recorded files inside any of ``roots``."""
+    def check_ids(self) -> None:
+        """Mark a new index as holding source-scoped document ids; refuse to add to an
+        index written before ids carried their source, where they could collide.
+
+        :raises IndexOutdated: the index has documents but no mark; the message names the
+            folders to rebuild it from.
+        """
+        if self.catalog.meta(ID_SCHEME_KEY) == ID_SCHEME:
+            return
+        listed = self.catalog.document_paths()
+        if not listed:  # nothing that could collide: a new or emptied index
+            with self._lock:
+                self.catalog.set_meta({ID_SCHEME_KEY: ID_SCHEME})
+            return
+        roots = sorted({_root(path, source) for path, source in listed})
+        raise IndexOutdated(
+            f"The index in {self.folder} was built by an earlier version, whose document "
+            "ids did not name their folder (files of the same name in two folders replaced "
+            "each other). Rebuild it once before ingesting more: `assistant ingest --rebuild "
+            + " ".join(shlex.quote(r) for r in roots)
+            + "` (the folders it holds). Asking questions works meanwhile."
+        )
+
+    def files_under(self, roots: Iterable[str]) -> list[str]:
+        """Recorded file keys equal to or below any of ``roots`` (keys, see ``file_key``)."""
         return self.catalog.files_under(roots)
+
+    def source_names(self, root: str) -> list[str]:
+        """The source names a folder (as ``path_text``) was ingested under, oldest first."""
+        return self.catalog.source_names(root)
+
+    def sources(self) -> dict[str, list[str]]:
+        """name → folders, for every source recorded in the index."""
+        return self.catalog.sources()
+
+    def bind_source(self, name: str, root: str) -> None:
+        """Record that the folder ``root`` is ingested under ``name``."""
+        with self._lock:
+            self.catalog.bind_source(name, root)
 
     def doc_hashes(self, doc_ids: list[str]) -> dict[str, tuple[str, str]]:
         """doc_id → (hash, path) for those of the ids the catalog lists."""
@@ -234,3 +271,8 @@ class Store:
     def document_text(self, doc_id: str) -> str | None:
         """A document's full text, which chunk and citation offsets refer to; None if unknown."""
         return self.catalog.document_text(doc_id)
+
+
+def _root(path: str, source: str) -> str:
+    """The folder a file was ingested from, by its absolute path and its relative name."""
+    return path[: -len(source) - 1] if path.endswith("/" + source) else str(Path(path).parent)

@@ -69,9 +69,9 @@ def test_changed_and_deleted_documents_lose_their_old_chunks(qa: Assistant, tmp_
     assert (report.new, report.changed, report.unchanged, report.deleted) == (0, 1, 3, 2)
     _consistent(qa.store)
     docs = {d for d, _, _ in qa.store.documents()}
-    assert docs == {"art0", "art1", "art2", "art3"}
+    assert docs == {"news/art0", "news/art1", "news/art2", "news/art3"}  # source/id
     hits = qa.search.search("지하철 노선 취소", k=3)
-    assert hits[0].metadata["doc_id"] == "art1"
+    assert hits[0].metadata["doc_id"] == "news/art1"
     assert all("불꽃축제" not in h.page_content for h in qa.search.search("불꽃축제", k=5))
 
 

@@ -13,7 +13,7 @@ from assistant.pipeline.service import Assistant
 from assistant.retrieval.filters import Filters
 from tests.fixtures.paths import make_settings
 
-MAIN = "000_e3f8f1e00a5f7b14"
+MAIN = "corpus/000_e3f8f1e00a5f7b14"  # ids carry their source: the folder's name
 
 
 def test_retriever_is_a_langchain_runnable_with_metadata(qa: Assistant) -> None:
@@ -47,7 +47,8 @@ def test_english_question_is_answered_from_the_dense_side(qa: Assistant) -> None
 
 @pytest.fixture(scope="module")
 def dated(tmp_path_factory: pytest.TempPathFactory, settings) -> Assistant:
-    folder = tmp_path_factory.mktemp("dated")
+    folder = tmp_path_factory.mktemp("dated") / "news"  # the source of its ids
+    folder.mkdir()
     records = [
         {
             "id": "d1",
@@ -75,19 +76,19 @@ def dated(tmp_path_factory: pytest.TempPathFactory, settings) -> Assistant:
 def test_filters_by_date_range(dated: Assistant) -> None:
     f = Filters(published_from=date(2025, 10, 15), published_to=date(2025, 12, 31))
     docs = dated.search.search("불꽃축제", k=10, filters=f)
-    assert {d.metadata["doc_id"] for d in docs} == {"d1"}
+    assert {d.metadata["doc_id"] for d in docs} == {"news/d1"}
     f = Filters(published_to=date(2025, 10, 31))
     assert {d.metadata["doc_id"] for d in dated.search.search("불꽃축제", k=10, filters=f)} == {
-        "d2"
+        "news/d2"
     }
 
 
 def test_filters_by_source(dated: Assistant) -> None:
     docs = dated.search.search("불꽃축제", k=10, filters=Filters(sources=("b.txt",)))
     assert {d.metadata["source"] for d in docs} == {"b.txt"}
-    assert docs[0].metadata["doc_id"] == "b"
+    assert docs[0].metadata["doc_id"] == "news/b"
 
 
 def test_unfiltered_search_sees_everything(dated: Assistant, tmp_path: Path) -> None:
     docs = dated.search.search("불꽃축제", k=10)
-    assert {d.metadata["doc_id"] for d in docs} == {"d1", "d2", "d3", "b"}
+    assert {d.metadata["doc_id"] for d in docs} == {"news/d1", "news/d2", "news/d3", "news/b"}
