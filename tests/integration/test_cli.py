@@ -148,3 +148,19 @@ def test_undecodable_bytes_in_a_question_are_replaced_not_a_traceback(data_dir: 
         answer = json.loads(done.stdout)
         assert answer["question"].startswith("북한은 미사일을 발사했나?")
         assert "\ufffd" in answer["question"]
+
+
+def test_ingest_into_a_named_source_and_refuse_a_bad_name(tmp_path: Path) -> None:
+    folder = tmp_path / "incoming"
+    folder.mkdir()
+    (folder / "001.txt").write_text("부산 소식\n\n부산 불꽃축제에 100만 명이 모였다.", "utf-8")
+    data = tmp_path / "data"
+    done = run(data, "ingest", "--quiet", "--source", "wire", str(folder))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("1 new") and "source 'wire' is " in done.stdout
+    answer = json.loads(run(data, "ask", "--json", "부산 불꽃축제에 몇 명이 모였나?").stdout)
+    assert answer["citations"][0]["doc_id"] == "wire/001"
+    assert answer["citations"][0]["source"] == "001.txt"
+    bad = run(data, "ingest", "--quiet", "--source", "a/b", str(folder))
+    assert bad.returncode == 1 and "not a source name: 'a/b'" in bad.stderr
+    assert "Traceback" not in bad.stderr
