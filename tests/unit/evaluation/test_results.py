@@ -8,7 +8,14 @@ import pytest
 from langchain_core.documents import Document
 
 from assistant.evaluation.cases import Case, Turn
-from assistant.evaluation.results import TurnResult, failed_turn, result_dict, score_turn
+from assistant.evaluation.results import (
+    TurnResult,
+    failed_turn,
+    gold_label,
+    matches_gold,
+    result_dict,
+    score_turn,
+)
 from assistant.types import Answer, Citation
 
 
@@ -89,3 +96,30 @@ def test_result_dict_carries_the_derived_scores() -> None:
     assert d["passed"] and d["answerable"] and d["contains_gold"]
     assert 0.0 < d["ndcg"] < 1.0
     assert d["question"] == "q" and d["ranked_docs"] == ["d0", "d1"]
+
+
+def test_gold_ids_without_a_source_match_source_scoped_ids() -> None:
+    assert matches_gold("corpus/000_e3f8", "000_e3f8")
+    assert matches_gold("000_e3f8", "000_e3f8")  # an index or case file that has them both
+    assert matches_gold("corpus/a/b#1", "a/b#1") and matches_gold("news-2/x", "news-2/x")
+    assert not matches_gold("corpus/1000_e3f8", "000_e3f8")  # a suffix, not a whole id
+    assert not matches_gold("corpus/000_e3f8-r1", "000_e3f8")
+    assert gold_label("colA/001", ["002", "001"]) == "001"
+    assert gold_label("colA/003", ["002", "001"]) == "colA/003"
+
+
+def test_a_scoped_ranking_is_scored_against_unscoped_gold() -> None:
+    turn = Turn("정상회담은 어디서?", ["베이징"], ["d2"])
+    docs = (_doc("corpus/d1", "가"), _doc("corpus/d2", "정상회담은 베이징에서"))
+    answer = Answer(
+        turn.question, "정상회담은 베이징에서 열렸다.", False,
+        (_cite("corpus/d2", "정상회담은 베이징에서"), _cite("corpus/d1", "가")), documents=docs,
+    )  # fmt: skip
+    r = score_turn(CASE, 0, turn, answer)
+    assert r.ranked_docs == ["corpus/d1", "corpus/d2"]  # as retrieved, for the report …
+    assert r.ranked_ids == ["corpus/d1", "d2"]  # … and in the gold's terms, for scoring
+    assert r.first_gold_rank == 2 and r.hit(2) and not r.hit(1)
+    assert [c["correct"] for c in r.citations] == [True, False]
+    two_sources = (_doc("colA/d2", "정상회담은 베이징에서"), _doc("colB/d2", "다른 글"))
+    answer = dataclasses.replace(answer, documents=two_sources)
+    assert score_turn(CASE, 0, turn, answer).ranked_ids == ["d2"]  # counted once
