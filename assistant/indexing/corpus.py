@@ -65,6 +65,8 @@ def load_file(
             articles = split_news_page(body, base_id, rel, title=title, url=url)
         else:
             articles = split_news_page(text, base_id, rel)
+        if not articles and text.strip():
+            warn(f"{rel}: no article text found (only boilerplate lines); nothing ingested")
     return [a for a in articles if not _too_long(a, limits, warn)]
 
 

@@ -154,7 +154,8 @@ class Ingester:
                 report.sources[names[root]] = path_text(absolute(root))
         keys = [file_key(names[root], absolute(f)) for f, root in found]
         given = [file_key(names[folder_root(p)], absolute(p)) for p in paths]
-        gone = [k for k in dict.fromkeys(self.store.files_under(given)) if k not in set(keys)]
+        in_run = set(keys)
+        gone = [k for k in dict.fromkeys(self.store.files_under(given)) if k not in in_run]
         for key in gone:
             ids = self._held(key, self.store.file_doc_ids(key), {})
             report.deleted += len(ids)
@@ -168,7 +169,7 @@ class Ingester:
             report.files += 1
             bar.set_postfix_str(path_text(f.name)[-40:], refresh=True)
             try:
-                plan = self._plan(f, root, names[root], key, claimed, set(keys), _warn)
+                plan = self._plan(f, root, names[root], key, claimed, in_run, _warn)
             except Exception as exc:  # one bad file costs that file, never the run
                 log.debug("skipped %s", path_text(f), exc_info=True)
                 _warn(f"skipped {path_text(f)}: {_reason(exc)}")
@@ -286,22 +287,25 @@ class Ingester:
             for a, _, chunks in pending.docs
             for s in unique_sentences(chunks)
         ]
-        chunk_vecs = self._embed(chunk_texts, bar)
-        sentence_vecs = self._embed(sentence_texts, None)
+        chunk_vecs = self._embed(chunk_texts, bar, chunks=True)
+        sentence_vecs = self._embed(sentence_texts, bar, chunks=False)
         terms = [self.analyzer.terms(t) for t in chunk_texts]
         self.store.add(pending.docs, chunk_vecs, sentence_vecs, terms, pending.files)
         report.chunks_embedded += len(chunk_texts)
         report.sentences_embedded += len(sentence_texts)
         return _Pending()
 
-    def _embed(self, texts: list[str], bar: tqdm | None) -> np.ndarray:
-        """Embed in slices of ``EMBED_SLICE``, so the bar moves on a file of thousands of
-        chunks instead of sitting at zero until the last one."""
+    def _embed(self, texts: list[str], bar: tqdm, chunks: bool) -> np.ndarray:
+        """Embed in slices of ``EMBED_SLICE``, so the display moves on a file of thousands
+        of chunks instead of sitting at zero until the last one: the bar counts chunks,
+        and its postfix counts the sentences of the batch."""
         parts = []
         for lo in range(0, len(texts), EMBED_SLICE):
             parts.append(self.embedder.embed_passages(texts[lo : lo + EMBED_SLICE]))
-            if bar is not None:
+            if chunks:
                 bar.update(len(parts[-1]))
+            else:
+                bar.set_postfix_str(f"sentences {lo + len(parts[-1])}/{len(texts)}")
         if not parts:
             return self.embedder.embed_passages([])
         return np.concatenate(parts)

@@ -23,6 +23,7 @@ BOILERPLATE_LABELS = re.compile(r"AI에 의해 (생성된 이미지|보고됨)")
 COOKIE_BANNER = re.compile(
     r"쿠키를 사용합니다|쿠키를 사용|개인정보 보호 정책|cookie", re.IGNORECASE
 )
+BANNER_MAX_CHARS = 200  # a longer line that mentions cookies is text, not a banner
 TITLE_MAX_CHARS = 120
 HEADLINE_MAX_CHARS = 80
 
@@ -38,7 +39,8 @@ def clean_lines(text: str) -> list[str]:
     korean = has_hangul(text)
     out: list[str] = []
     for line in raw:
-        if COOKIE_BANNER.search(line) or BOILERPLATE_LINES.match(line):
+        banner = len(line) <= BANNER_MAX_CHARS and COOKIE_BANNER.search(line)
+        if banner or BOILERPLATE_LINES.match(line):
             line = ""
         elif korean and line and not has_hangul(line):
             line = ""  # English image captions and stray markup in a Korean page

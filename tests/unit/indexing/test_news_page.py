@@ -67,3 +67,22 @@ def test_first_sentence_is_cut_to_the_limit() -> None:
     assert first_sentence("짧은 문장이다. 다음 문장.") == "짧은 문장이다."
     long = first_sentence("가" * 100, limit=10)
     assert long == "가" * 9 + "…"
+
+
+def test_a_long_line_that_mentions_cookies_is_text_not_a_banner(tmp_path) -> None:
+    # a whole article on one line was dropped as a cookie banner, silently
+    line = "개인정보위는 웹사이트가 쿠키를 사용할 때 동의를 받아야 한다고 밝혔다. " * 8
+    assert clean_lines(line) == [line.strip()]
+    assert clean_lines("이 웹사이트는 쿠키를 사용합니다") == [""]
+    page = tmp_path / "cookies.txt"
+    page.write_text(line, "utf-8")
+    assert len(load_file(page, tmp_path)) == 1
+
+
+def test_a_page_of_only_boilerplate_is_warned_about(tmp_path) -> None:
+    page = tmp_path / "banner.txt"
+    page.write_text("이 웹사이트는 쿠키를 사용합니다\n\n닫기\n", "utf-8")
+    warnings: list[str] = []
+    assert load_file(page, tmp_path, warnings.append) == []
+    (warning,) = warnings
+    assert warning.startswith("banner.txt: no article text found (only boilerplate lines)")
