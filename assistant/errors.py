@@ -11,7 +11,29 @@ class AssistantError(RuntimeError):
 
 
 class StoreUnavailable(AssistantError):
-    """Chroma cannot be reached or opened; the message says what to do."""
+    """The index cannot be used right now (Chroma unreachable, or one of the kinds below);
+    the message says what to do."""
+
+
+class StoreFull(StoreUnavailable):
+    """The disk holding DATA_DIR is full; the batch being written was not recorded."""
+
+
+class StoreReadOnly(StoreUnavailable):
+    """A write to an index in a folder this process may only read."""
+
+
+class IndexBusy(StoreUnavailable):
+    """Another process kept writing the same index for longer than the lock timeout."""
+
+
+class IndexDamaged(StoreUnavailable):
+    """A file of the index fails its check; the message names it and how to rebuild."""
+
+
+class StaleIndex(AssistantError):
+    """Chroma's view in this process is older than its files (another process wrote to
+    them); the store reopens it and retries once, so callers rarely see this."""
 
 
 class IndexMismatch(AssistantError):

@@ -44,6 +44,12 @@ class Settings(BaseSettings):
     collection: str = "news"
     chroma_host: str | None = Field(None, description="Set to use a Chroma server.")
     chroma_port: int = 8000
+    index_lock_timeout: float = Field(
+        600.0, ge=0, description="Seconds an ingest waits for another one into the same DATA_DIR"
+    )
+    min_free_disk_mb: int = Field(
+        64, ge=0, description="Writes stop (the disk is full) when less is free on DATA_DIR's disk"
+    )
 
     # --- ingest ------------------------------------------------------------------------
     ingest_max_file_bytes: int = Field(

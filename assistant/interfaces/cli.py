@@ -81,12 +81,12 @@ def ingest(
     if missing := [p for p in paths if not p.exists()]:
         _fail(f"no such file or folder: {', '.join(map(str, missing))}")
     s = settings(ctx)
-    qa = _assistant(s, s.embedding_threads)
-    if rebuild:
-        qa.store.clear()
     from assistant.errors import IndexMismatch, StoreUnavailable
+    from assistant.storage.repair import reset_index
 
-    try:
+    try:  # --rebuild empties the index before opening it, so damage cannot stop the rebuild
+        rebuild and reset_index(s)  # (it logs what it deleted or set aside)
+        qa = _assistant(s, s.embedding_threads)
         report = qa.ingest(paths, source=source, progress=not quiet, warn=_warn)
     except (StoreUnavailable, IndexMismatch, ValueError) as exc:  # ValueError: --source
         _fail(str(exc))

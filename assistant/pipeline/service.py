@@ -119,7 +119,8 @@ class Assistant:
         """
         limits = Limits.from_settings(self.settings)
         ingester = Ingester(self.store, self.embedder, self.chunker, self.analyzer, limits)
-        return ingester.run(paths, source=source, progress=progress, warn=warn)
+        with self.store.writing():  # an ingest in another process waits for this one
+            return ingester.run(paths, source=source, progress=progress, warn=warn)
 
     def ask(
         self,

@@ -11,12 +11,12 @@ migration.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from assistant.storage import sqlite_file
 from assistant.storage.keys import day_number
 from assistant.storage.lexical import LexicalRows
 from assistant.types import Article, Chunk, Span
@@ -70,13 +70,21 @@ class Catalog:
     The connection may be used from several threads (the web server's workers); the
     caller serialises writes (``Store`` holds a lock around them).
 
-    :param path: the ``catalog.sqlite`` file; created with the schema if missing.
+    :param path: the ``catalog.sqlite`` file; created with the schema if missing, opened
+        read-only (``read_only`` is then True) where this process may not write it.
+    :raises IndexDamaged: the file is cut short or is not a SQLite database.
     """
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._db = sqlite3.connect(path, check_same_thread=False)
-        self._db.executescript(SCHEMA)
+        self.read_only = not sqlite_file.writable(path)
+        self._db = sqlite_file.connect(path, read_only=self.read_only)
+        if not self.read_only:
+            self._db.executescript(SCHEMA)
+
+    def integrity_problem(self) -> str | None:
+        """What SQLite's ``quick_check`` finds wrong with the whole file, or None."""
+        return sqlite_file.integrity_problem(self._db)
 
     def close(self) -> None:
         """Close the connection; the catalog cannot be used afterwards."""

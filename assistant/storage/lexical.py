@@ -102,8 +102,8 @@ class LexicalIndex:
 
     @classmethod
     def load(cls, folder: Path) -> LexicalIndex | None:
-        """The index saved in ``folder``, or None if it is missing or damaged (the caller
-        then rebuilds it from the catalog)."""
+        """The index saved in ``folder``, or None if it is missing, damaged or not
+        ``whole`` (the caller then rebuilds it from the catalog)."""
         meta_path = folder / "meta.json"
         if not meta_path.exists():
             return None
@@ -113,17 +113,25 @@ class LexicalIndex:
             bm25 = None
             if meta["chunk_ids"]:
                 bm25 = bm25s.BM25.load(folder / "bm25", show_progress=False, verbosity=0)
-        except (OSError, ValueError, KeyError):
-            return None  # damaged: the caller rebuilds from the catalog
-        return cls(
-            bm25,
-            meta["chunk_ids"],
-            np.array(meta["sources"], dtype=object),
-            np.array(meta["days"], dtype=np.int64),
-            meta["df"],
-            meta["generation"],
-            params,
-        )
+            index = cls(
+                bm25,
+                list(meta["chunk_ids"]),
+                np.array(meta["sources"], dtype=object),
+                np.array(meta["days"], dtype=np.int64),
+                dict(meta["df"]),
+                int(meta["generation"]),
+                params,
+            )
+        except Exception:  # any damage means: rebuild from the catalog
+            return None
+        return index if index.whole() else None
+
+    def whole(self) -> bool:
+        """Whether the parts agree: one id, source and day per scored chunk, ids unique.
+        A ``meta.json`` cut short or swapped with another index's scores fails this."""
+        n = len(self.chunk_ids)
+        scored = 0 if self._bm25 is None else int(self._bm25.scores["num_docs"])
+        return len(self.sources) == len(self.days) == scored == n == len(set(self.chunk_ids))
 
     def _idf(self, df: int) -> float:
         n = len(self.chunk_ids)

@@ -4,7 +4,12 @@ keeping them consistent.
 Writes go catalog-delete → vector-delete → vector-upsert → catalog-insert, so a run
 killed at any point leaves only vectors that the catalog does not list; ``reconcile``
 removes them, and the next ingest redoes exactly the documents the catalog lacks. The
-BM25 index is derived from the catalog and rebuilt whenever its generation is behind.
+BM25 index is derived from the catalog and rebuilt whenever its generation is behind or
+its files disagree with the catalog.
+
+Other processes may write the same index (``assistant ingest`` while ``serve`` runs):
+``access`` holds the write lock for writes and keeps this process's view current for
+reads.
 ``sentence_id``, ``unique_sentences`` and ``day_number`` (from ``keys``) and
 ``StoredChunk`` (from ``catalog``) are re-exported here because the read API takes and
 returns them.
@@ -12,9 +17,10 @@ returns them.
 
 from __future__ import annotations
 
+import logging
 import shlex
-import threading
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -23,13 +29,16 @@ import numpy as np
 
 from assistant.errors import IndexMismatch, IndexOutdated
 from assistant.settings import Settings
+from assistant.storage.access import Access
 from assistant.storage.catalog import ID_SCHEME, ID_SCHEME_KEY, Catalog, StoredChunk
+from assistant.storage.faults import Faults
 from assistant.storage.keys import day_number, sentence_id, unique_sentences
 from assistant.storage.lexical import LexicalIndex
 from assistant.storage.vectors import ChromaVectors, VectorIndex
 from assistant.types import Article, Chunk
 
 __all__ = ["Store", "StoredChunk", "day_number", "sentence_id", "unique_sentences"]
+log = logging.getLogger(__name__)
 
 
 class Store:
@@ -41,23 +50,23 @@ class Store:
         parameters.
     :param vectors: the vector index to use instead of connecting to Chroma (tests pass
         an in-memory one); closed by ``close`` all the same.
-    :raises StoreUnavailable: Chroma cannot be reached or opened.
+    :raises StoreUnavailable: Chroma cannot be reached or opened; ``IndexDamaged`` when a
+        file of the index is damaged, ``StoreReadOnly`` for a missing index in a
+        read-only folder.
     """
 
     def __init__(self, settings: Settings, *, vectors: VectorIndex | None = None) -> None:
         self.settings = settings
         self.folder: Path = settings.index_dir
-        self.folder.mkdir(parents=True, exist_ok=True)
-        self.vectors: VectorIndex = (
-            vectors if vectors is not None else ChromaVectors.connect(settings)
+        self.faults = Faults.of(settings)
+        if not self.folder.is_dir():
+            with self.faults.translated():
+                self.folder.mkdir(parents=True, exist_ok=True)
+        self._access = Access(
+            settings, vectors if vectors is not None else ChromaVectors.connect(settings)
         )
-        try:
-            self.catalog = Catalog(self.folder / "catalog.sqlite")
-        except BaseException:
-            self.vectors.close()
-            raise
-        self._lock = threading.RLock()
-        self._lexical: LexicalIndex | None = None
+        self._lock = self._access.lock
+        self._lexical: tuple[int, LexicalIndex] | None = None  # (access epoch, index)
         self._closed = False
 
     def close(self) -> None:
@@ -65,10 +74,7 @@ class Store:
         if self._closed:
             return
         self._closed = True
-        try:
-            self.catalog.close()
-        finally:
-            self.vectors.close()
+        self._access.close()
 
     def __enter__(self) -> Store:
         return self
@@ -80,6 +86,36 @@ class Store:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+    # ------------------------------------------------------------------ other processes
+
+    @property
+    def catalog(self) -> Catalog:
+        """The SQLite catalog (reopened when a rebuild in another process replaced it)."""
+        return self._access.catalog
+
+    @property
+    def vectors(self) -> VectorIndex:
+        """The vector index (Chroma, or what the constructor was given)."""
+        return self._access.vectors
+
+    def refresh(self) -> bool:
+        """Catch up with writes by other processes (see ``access``); True if it reopened."""
+        return self._access.refresh()
+
+    def writing(self) -> AbstractContextManager[None]:
+        """Hold the data folder's write lock for a run of writes (an ingest), so no other
+        process writes meanwhile; errors inside become ``StoreFull``, ``StoreReadOnly``
+        or ``IndexDamaged`` where they are those.
+
+        :raises StoreReadOnly: the folder can only be read here.
+        :raises IndexBusy: another process kept the lock past ``index_lock_timeout``.
+        """
+        return self._access.writing()
+
+    def ping(self) -> None:
+        """Raise ``StoreUnavailable`` (with its message) when the vector index does not answer."""
+        self._access.read(self.vectors.chunk_count)
 
     # ------------------------------------------------------------------ bookkeeping
 
@@ -170,7 +206,7 @@ class Store:
         """Steps 1–2 of a replace: drop documents from the catalog, then their vectors."""
         if not doc_ids and not paths:
             return
-        with self._lock:
+        with self._access.write_step():
             self.catalog.delete(doc_ids, paths)
             self.vectors.delete_documents(doc_ids)
 
@@ -199,23 +235,32 @@ class Store:
                 f"{n_chunks} chunks and {n_sentences} sentences, but {got[0]} chunk vectors, "
                 f"{got[1]} sentence vectors and {got[2]} term lists"
             )
-        with self._lock:
+        with self._access.write_step():
             per_doc = [(article, chunks) for article, _, chunks in docs]
             self.vectors.add(per_doc, chunk_vectors, sentence_vectors)
             self.catalog.insert(docs, chunk_terms, files)
 
     def reconcile(self) -> int:
-        """Delete vectors the catalog does not list (left by an interrupted run).
+        """Delete vectors the catalog does not list (left by an interrupted run), and
+        unlist documents whose vectors are gone (a Chroma folder set aside), with their
+        files, so the next ingest embeds them again.
 
         Documents the catalog does not know lose all their vectors; a listed document
         loses the chunks it no longer has. Returns how many documents and chunks went.
         """
-        with self._lock:
+        with self._access.write_step():
             if self.vectors.chunk_count() == self.catalog.counts()[1]:
                 return 0
             known = self.catalog.chunk_ids()
-            known_docs = self.catalog.doc_ids()
             found = self.vectors.chunk_documents()
+            missing = self.catalog.get_chunks(sorted(known - set(found)))
+            lost = sorted({c.doc_id for c in missing.values()})
+            if lost:
+                paths = sorted({path for _, path in self.catalog.doc_hashes(lost).values()})
+                log.warning("%d documents lost their vectors; unlisted to embed again", len(lost))
+                self.catalog.delete(lost, paths)
+                known = self.catalog.chunk_ids()
+            known_docs = self.catalog.doc_ids()
             stray = sorted({d for c, d in found.items() if c not in known} - known_docs)
             self.vectors.delete_documents(stray)
             extra = [c for c in self.vectors.chunk_documents() if c not in known]
@@ -225,7 +270,7 @@ class Store:
     def clear(self) -> None:
         """Drop everything this index holds (``ingest --rebuild``): the catalog first, so
         a crash midway leaves only unlisted vectors, which ``reconcile`` removes."""
-        with self._lock:
+        with self._access.write_step():
             self.catalog.clear()
             self.vectors.clear()
             self._lexical = None
@@ -234,35 +279,57 @@ class Store:
 
     def lexical(self) -> LexicalIndex:
         """The BM25 index matching the catalog: cached, else loaded from ``bm25/``, else
-        rebuilt from the catalog's morphemes (and saved) if missing, stale or built with
-        other (k1, b)."""
-        with self._lock:
+        rebuilt from the catalog's morphemes if missing, damaged, stale, built with other
+        (k1, b) or holding other chunk ids than the catalog. A rebuilt index is saved
+        when no other process is writing (and the folder is writable); else it is kept
+        in memory only."""
+        self.refresh()
+        with self._lock, self.faults.translated():
             gen = self.catalog.generation
             params = (self.settings.bm25_k1, self.settings.bm25_b)
-            if self._lexical is not None and self._lexical.generation == gen:
-                return self._lexical
+            epoch = self._access.epoch
+            cached = self._lexical
+            if cached is not None and cached[0] == epoch and cached[1].generation == gen:
+                return cached[1]
             folder = self.folder / "bm25"
             index = LexicalIndex.load(folder)
-            if index is None or index.generation != gen or index.params != params:
+            if (
+                index is None
+                or (index.generation, index.params) != (gen, params)
+                or set(index.chunk_ids) != self.catalog.chunk_ids()
+            ):
                 index = LexicalIndex.build(self.catalog.lexical_rows(), gen, *params)
-                index.save(folder)
-            self._lexical = index
+                self._save(index, folder)
+            self._lexical = (epoch, index)
             return index
+
+    def _save(self, index: LexicalIndex, folder: Path) -> None:
+        if self.catalog.read_only:
+            return
+        with self._access.write_lock.attempt() as free:
+            if not free:  # another process is writing: it saves the index it ends with
+                return
+            try:
+                index.save(folder)
+            except OSError as exc:
+                log.warning("the BM25 index was not saved in %s: %s", folder, exc)
 
     def dense_search(
         self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None
     ) -> list[tuple[str, float]]:
         """Top-k (chunk_id, cosine similarity) from the vector index; may include chunks
         the catalog does not list yet, which ``get_chunks`` leaves out."""
-        return self.vectors.search(vector, k, where)
+        return self._access.read(lambda: self.vectors.search(vector, k, where))
 
     def get_chunks(self, chunk_ids: list[str]) -> dict[str, StoredChunk]:
         """chunk_id → chunk with its document, for those of the ids the catalog lists."""
-        return self.catalog.get_chunks(chunk_ids)
+        self.refresh()
+        with self.faults.translated():
+            return self.catalog.get_chunks(chunk_ids)
 
     def sentence_vectors(self, ids: list[str]) -> dict[str, np.ndarray]:
         """Stored sentence vectors (keys from ``sentence_id``); missing ids are left out."""
-        return self.vectors.sentence_vectors(ids)
+        return self._access.read(lambda: self.vectors.sentence_vectors(ids))
 
     def documents(self) -> Iterator[tuple[str, str, str]]:
         """(doc_id, title, source) for every indexed document."""

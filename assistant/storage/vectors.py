@@ -10,18 +10,27 @@ metadata, so deletes and filters need no other lookup. ``VectorIndex`` is what t
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import Any, Protocol
 
-import chromadb
 import numpy as np
-from chromadb.config import Settings as ChromaSettings
 
-from assistant.errors import StoreUnavailable
+from assistant.errors import StaleIndex, StoreUnavailable
 from assistant.settings import Settings
+from assistant.storage.chroma_client import (
+    Opened,
+    close_client,
+    open_client,
+    shared_elsewhere,
+    unavailable_message,
+)
+from assistant.storage.faults import Faults
 from assistant.storage.keys import day_number, sentence_id, unique_sentences
 from assistant.types import Article, Chunk
 
+log = logging.getLogger(__name__)
 BATCH = 500  # Chroma rejects very large single requests; this keeps each one small
 PAGE = 5000  # records per get() when listing a whole collection
 COSINE = {"hnsw": {"space": "cosine"}}
@@ -74,6 +83,10 @@ class VectorIndex(Protocol):
         """Remove everything, leaving empty collections ready for writes."""
         ...
 
+    def reopen(self) -> None:
+        """Drop what this process caches and read the index afresh (another process wrote)."""
+        ...
+
     def close(self) -> None:
         """Release connections; the index cannot be used afterwards."""
         ...
@@ -81,12 +94,15 @@ class VectorIndex(Protocol):
 
 class ChromaVectors:
     """Chunk and sentence collections in one Chroma client; connection failures raise
-    ``StoreUnavailable`` with a message saying what to do.
+    ``StoreUnavailable`` with a message saying what to do, a full disk ``StoreFull``, a
+    damaged store ``IndexDamaged``, and a view older than the files ``StaleIndex``.
 
-    :param client: an open Chroma client (``connect`` makes one from settings; tests may
-        pass an ``EphemeralClient``). It is closed by ``close``.
+    :param client: an open Chroma client, or ``Opened`` with its read-only copy (``connect``
+        makes one from settings; tests may pass an ``EphemeralClient``). Closed by ``close``.
     :param collection: the chunk collection's name; sentences go to ``NAME-sentences``.
     :param explain: turns a connection failure into the message users see.
+    :param reconnect: opens a new client for ``reopen`` (None: ``reopen`` does nothing).
+    :param faults: where the store lives, to name it in full-disk and damage errors.
     """
 
     def __init__(
@@ -94,10 +110,16 @@ class ChromaVectors:
         client: Any,
         collection: str,
         explain: Callable[[Exception], str] | None = None,
+        *,
+        reconnect: Callable[[], Opened] | None = None,
+        faults: Faults | None = None,
     ) -> None:
-        self._client = client
+        self._opened = client if isinstance(client, Opened) else Opened(client)
+        self._client = self._opened.client
         self._name = collection
         self._explain = explain or (lambda exc: f"Chroma is unavailable: {exc}")
+        self._reconnect = reconnect
+        self._faults = faults
         self._open_collections()
 
     @classmethod
@@ -110,11 +132,17 @@ class ChromaVectors:
         def explain(exc: Exception) -> str:
             return unavailable_message(settings, exc)
 
-        client = _client(settings, explain)
+        def reconnect() -> Opened:
+            return open_client(settings, explain)
+
+        opened = reconnect()
+        embedded = None if settings.chroma_host else reconnect
         try:
-            return cls(client, settings.collection, explain)
+            return cls(
+                opened, settings.collection, explain, reconnect=embedded, faults=Faults.of(settings)
+            )
         except BaseException:
-            _close_client(client)
+            close_client(opened.client, opened.copy)
             raise
 
     def _open_collections(self) -> None:
@@ -126,18 +154,31 @@ class ChromaVectors:
                 f"{self._name}-sentences", embedding_function=None, configuration=COSINE
             )
         except Exception as exc:  # the server can die between heartbeat and this call
-            raise StoreUnavailable(self._explain(exc)) from exc
+            raise self._mapped(exc) from exc
+
+    def _mapped(self, exc: Exception) -> Exception:
+        """The assistant's error for a failed Chroma request (``exc`` itself if none fits)."""
+        known = self._faults.explain(exc, source="chroma") if self._faults else None
+        if known is not None:
+            return known
+        text = str(exc).lower()
+        if "error finding id" in text:
+            return StaleIndex(f"Chroma's view of {self._name} is older than its files: {exc}")
+        if isinstance(exc, ConnectionError | OSError):
+            return StoreUnavailable(self._explain(exc))
+        if "connect" in text or type(exc).__name__.startswith(("Connect", "Http")):
+            return StoreUnavailable(self._explain(exc))
+        return exc
 
     def _call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """Run one Chroma request, turning connection failures into ``StoreUnavailable``."""
+        """Run one Chroma request, turning failures into the assistant's errors."""
         try:
             return fn(*args, **kwargs)
-        except (ConnectionError, OSError) as exc:
-            raise StoreUnavailable(self._explain(exc)) from exc
         except Exception as exc:
-            if "connect" in str(exc).lower() or type(exc).__name__.startswith(("Connect", "Http")):
-                raise StoreUnavailable(self._explain(exc)) from exc
-            raise
+            mapped = self._mapped(exc)
+            if mapped is exc:
+                raise
+            raise mapped from exc
 
     def add(
         self,
@@ -243,10 +284,22 @@ class ChromaVectors:
             self._call(self._client.delete_collection, col.name)
         self._open_collections()
 
+    def reopen(self) -> None:
+        """Close the embedded client and open a new one, which reads the folder afresh."""
+        if self._reconnect is None:
+            return
+        close_client(self._client, self._opened.copy)
+        folder = getattr(self._client, "_identifier", None)
+        if folder and shared_elsewhere(Path(folder)):
+            log.warning("another client in this process holds %s; it may stay stale", folder)
+        self._opened = self._reconnect()
+        self._client = self._opened.client
+        self._open_collections()
+
     def close(self) -> None:
-        """Close the client where the chromadb version offers it (1.x does), which stops
-        the embedded system once no other client in the process uses the same path."""
-        _close_client(self._client)
+        """Close the client (stopping the embedded system once no other client in the
+        process uses the same folder) and remove a read-only copy."""
+        close_client(self._client, self._opened.copy)
 
 
 def chroma_metadata(article: Article) -> dict[str, Any]:
@@ -262,43 +315,6 @@ def chroma_metadata(article: Article) -> dict[str, Any]:
     if article.published:
         meta["published"] = article.published
     return meta
-
-
-def unavailable_message(settings: Settings, exc: Exception) -> str:
-    """What to tell a user whose Chroma cannot be reached, and how to fix it."""
-    if settings.chroma_host:
-        where = f"http://{settings.chroma_host}:{settings.chroma_port}"
-        return (
-            f"Cannot reach the Chroma server at {where} ({type(exc).__name__}: {exc}). "
-            f"Start it with `chroma run --path DIR --host {settings.chroma_host} --port "
-            f"{settings.chroma_port}`, or unset ASSISTANT_CHROMA_HOST to use the embedded store."
-        )
-    return f"Cannot open the Chroma store in {settings.data_dir / 'chroma'}: {exc}"
-
-
-def _client(settings: Settings, explain: Callable[[Exception], str]) -> Any:
-    chroma_settings = ChromaSettings(anonymized_telemetry=False)
-    if settings.chroma_host:
-        client = None
-        try:
-            client = chromadb.HttpClient(
-                host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings
-            )
-            client.heartbeat()
-            return client
-        except Exception as exc:
-            if client is not None:
-                _close_client(client)
-            raise StoreUnavailable(explain(exc)) from exc
-    path = settings.data_dir / "chroma"
-    path.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
-
-
-def _close_client(client: Any) -> None:
-    close = getattr(client, "close", None)  # chromadb 1.5 has it; not every client type does
-    if callable(close):
-        close()
 
 
 def _batches(items: Sequence[str]) -> Iterator[Sequence[str]]:

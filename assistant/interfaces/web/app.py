@@ -117,7 +117,12 @@ def build_app(qa: Assistant | Engine, settings: Settings, *, language: str = "ko
             return t("still_loading"), status_md()
         try:
             return ingest_uploads(engine, settings, texts, files or [], progress), status_md()
-        except Exception:
+        except Exception as exc:
+            from assistant.errors import StoreUnavailable
+
+            if isinstance(exc, StoreUnavailable):  # unreachable, full, damaged, busy: say so
+                log.warning("ingesting uploads failed: %s", exc)
+                return md_escape(t("upload_store_failed", error=exc)), status_md()
             log.exception("ingesting uploads failed")
             return t("upload_failed"), status_md()
 

@@ -42,7 +42,13 @@ class Engine:
         if self.failed is not None:
             return texts.get("status_failed", error=self.failed)
         if self.qa is not None:
-            docs, chunks = self.qa.store.counts()
+            from assistant.errors import StoreUnavailable
+
+            try:
+                self.qa.store.ping()  # ready only while the vector store answers
+                docs, chunks = self.qa.store.counts()
+            except StoreUnavailable as exc:
+                return texts.get("status_store_failed", error=str(exc))
             return texts.get("status_ready", docs=docs, chunks=chunks)
         key, values = self._status
         return texts.get(key, **values)

@@ -31,6 +31,7 @@ class MemoryVectors:
         self.log: list[str] = []
         self.fail_on: str | None = None
         self.closed = False
+        self.reopened = 0
         self.last_where: dict[str, Any] | None = None
 
     def _enter(self, name: str) -> None:
@@ -105,6 +106,11 @@ class MemoryVectors:
         self._enter("clear")
         self.chunks.clear()
         self.sentences.clear()
+
+    def reopen(self) -> None:
+        """Nothing is cached apart from the records; count the call for refresh tests."""
+        self._enter("reopen")
+        self.reopened += 1
 
     def close(self) -> None:
         self.closed = True
