@@ -142,6 +142,7 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Keywords, then ``ASSISTANT_*``, then the TOML file; .env files are not read."""
         toml_file = settings_cls.model_config.get("toml_file") or _toml_path()
         toml = TomlConfigSettingsSource(settings_cls, toml_file=toml_file)
         return (init_settings, env_settings, toml, file_secret_settings)
@@ -170,8 +171,10 @@ class Settings(BaseSettings):
     # Derived paths: one place decides the layout of the data directory.
     @property
     def models_dir(self) -> Path:
+        """Where prepared models live: ``model_dir``, else DATA_DIR/models."""
         return self.model_dir or self.data_dir / "models"
 
     @property
     def index_dir(self) -> Path:
+        """This collection's catalog and BM25 folder: DATA_DIR/index/COLLECTION."""
         return self.data_dir / "index" / self.collection
