@@ -118,10 +118,10 @@ class Access:
         """Hold the write lock (re-entrant in a thread) after catching up with what other
         processes wrote; low-level errors inside become the assistant's own.
 
-        :raises StoreReadOnly: the catalog can only be read here.
+        :raises StoreReadOnly: the catalog, or the Chroma folder, can only be read here.
         :raises IndexBusy: another process kept the lock past ``index_lock_timeout``.
         """
-        if self.catalog.read_only:
+        if self.catalog.read_only or getattr(self.vectors, "read_only", False):
             raise StoreReadOnly(read_only_message(self.settings.data_dir))
         with self.faults.translated(), self.write_lock.held():
             self.refresh()

@@ -284,6 +284,11 @@ class ChromaVectors:
             self._call(self._client.delete_collection, col.name)
         self._open_collections()
 
+    @property
+    def read_only(self) -> bool:
+        """Whether this reads a temporary copy of a read-only store (writes would be lost)."""
+        return self._opened.copy is not None
+
     def reopen(self) -> None:
         """Close the embedded client and open a new one, which reads the folder afresh."""
         if self._reconnect is None:

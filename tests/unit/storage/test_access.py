@@ -13,15 +13,19 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import chromadb
 import numpy as np
 import pytest
+from chromadb.config import Settings as ChromaSettings
 
 from assistant.errors import IndexBusy, IndexDamaged, StaleIndex, StoreReadOnly
 from assistant.settings import Settings
 from assistant.storage import sqlite_file
 from assistant.storage.catalog import Catalog
+from assistant.storage.chroma_client import Opened
 from assistant.storage.keys import sentence_id
 from assistant.storage.store import Store
+from assistant.storage.vectors import ChromaVectors
 from assistant.storage.write_lock import LOCK_NAME
 from tests.unit.storage.memory_vectors import MemoryVectors
 from tests.unit.storage.samples import BUSAN, MISSILE, SEOUL, add_args
@@ -177,3 +181,18 @@ def test_a_read_only_catalog_is_read_and_never_written(
         with pytest.raises(StoreReadOnly, match="read-only") as info:
             store.add(*add_args([BUSAN], B))
         assert str(settings.data_dir) in str(info.value)
+
+
+def test_a_read_only_chroma_copy_is_never_written(settings: Settings, tmp_path: Path) -> None:
+    """A writable catalog beside a Chroma folder read from a temporary copy: a write would
+    land in the copy and be lost, so it is refused; the copy goes on close."""
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    client = chromadb.EphemeralClient(settings=ChromaSettings(anonymized_telemetry=False))
+    vectors = ChromaVectors(Opened(client, copy), "t-read-only")
+    with Store(settings, vectors=vectors) as store:
+        assert vectors.read_only and not store.catalog.read_only
+        with pytest.raises(StoreReadOnly):
+            store.add(*add_args([SEOUL], A))
+        assert store.counts() == (0, 0) and vectors.chunk_count() == 0
+    assert not copy.exists()

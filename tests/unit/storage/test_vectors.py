@@ -8,6 +8,7 @@ case only needs a closed loopback port. Vectors are seeded random numbers.
 
 from __future__ import annotations
 
+import re
 import socket
 import uuid
 from collections.abc import Iterator
@@ -210,3 +211,45 @@ def test_both_indexes_offer_every_protocol_method() -> None:
     assert {"add", "search", "clear", "close"} <= wanted
     for cls in (ChromaVectors, MemoryVectors):
         assert {n for n in wanted if callable(getattr(cls, n, None))} == wanted, cls
+
+
+class _Failing:
+    """A collection whose every request fails with ``error``."""
+
+    name = "failing"
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    def count(self) -> int:
+        raise self.error
+
+    def get(self, **_: object) -> dict:
+        raise self.error
+
+
+def test_chroma_errors_become_the_assistants_own(tmp_path: Path) -> None:
+    from chromadb.errors import InternalError
+
+    from assistant.errors import IndexDamaged, StaleIndex, StoreFull
+    from assistant.storage.faults import Faults
+
+    faults = Faults.of(Settings(data_dir=tmp_path))
+    vectors = ChromaVectors(chromadb.EphemeralClient(settings=CHROMA), "t-fail", faults=faults)
+    try:
+        stale = InternalError("Error executing plan: Internal error: Error finding id")
+        vectors.sentences = _Failing(stale)  # type: ignore[assignment]
+        with pytest.raises(StaleIndex):
+            vectors.sentence_vectors(["seoul@0"])
+        full = InternalError("error returned from database: (code: 13) database or disk is full")
+        vectors.chunks = _Failing(full)  # type: ignore[assignment]
+        with pytest.raises(StoreFull, match=re.escape(str(tmp_path))):
+            vectors.chunk_count()
+        bad = InternalError(
+            "error returned from database: (code: 11) database disk image is malformed"
+        )
+        vectors.chunks = _Failing(bad)  # type: ignore[assignment]
+        with pytest.raises(IndexDamaged, match=r"chroma\.sqlite3"):
+            vectors.chunk_count()
+    finally:
+        vectors.close()
