@@ -191,7 +191,7 @@ def test_a_full_disk_is_one_clear_error_and_the_index_stays_as_it_was(
     mnt.mkdir()
     with _mounted("-t", "tmpfs", "-o", "size=12m", "tmpfs", str(mnt)):
         data_dir = mnt / "data"
-        isles = _articles(tmp_path / "isles", 400)
+        isles = _articles(tmp_path / "isles", 40)
         qa = Assistant(make_settings(data_dir, min_free_disk_mb=reserve_mb))
         try:
             assert qa.ingest([CORPUS], progress=False).new == 8
@@ -209,7 +209,7 @@ def test_a_full_disk_is_one_clear_error_and_the_index_stays_as_it_was(
             qa.store.reconcile()  # what the next ingest starts with
             assert set(qa.store.vectors.chunk_documents()) == before[1]  # as before the batch
             report = qa.ingest([isles], progress=False)  # space freed: it goes in
-            assert report.new == 400
+            assert report.new == 40
             answer = qa.ask("울릉군 섬 축제에는 관광객이 몇 명 찾나?")
             assert answer.citations and answer.citations[0].title.startswith("섬 소식")
         finally:
