@@ -12,6 +12,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from assistant.interfaces.cli_eval import eval_command
+from assistant.interfaces.cli_support import fail, out, settings, warn
 from assistant.interfaces.runtime import configure_logging, configure_threads
 from assistant.settings import Settings
 
@@ -22,19 +24,7 @@ if TYPE_CHECKING:
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 models_app = typer.Typer(no_args_is_help=True, help="Prepare the embedding model offline.")
 app.add_typer(models_app, name="models")
-out = Console()
-err = Console(stderr=True)
-
-
-def settings(ctx: typer.Context, **overrides: Any) -> Settings:
-    """The settings for this invocation: --config and --data-dir, then ``overrides``."""
-    config, base = ctx.obj or (None, {})
-    try:
-        return Settings.load(config, **{**base, **overrides})
-    except ValueError as exc:
-        _fail(f"invalid settings: {exc}")
-
-
+app.command("eval")(eval_command)
 def _assistant(settings: Settings, threads: int | None) -> Assistant:
     from assistant.errors import IndexMismatch, ModelPreparationError, StoreUnavailable
     from assistant.pipeline.service import Assistant
@@ -43,16 +33,7 @@ def _assistant(settings: Settings, threads: int | None) -> Assistant:
     try:
         return Assistant(settings)
     except (StoreUnavailable, ModelPreparationError, IndexMismatch) as exc:
-        _fail(str(exc))
-
-
-def _warn(message: str) -> None:
-    err.print(f"[yellow]warning:[/] {escape(message)}")
-
-
-def _fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {escape(message)}")
-    raise typer.Exit(code)
+        fail(str(exc))
 
 
 @app.callback()
@@ -65,7 +46,7 @@ def main_options(
     """Options every command shares: the settings file, the data dir, verbose logging."""
     configure_logging(verbose)
     if config is not None and not config.is_file():
-        _fail(f"settings file not found: {config}")
+        fail(f"settings file not found: {config}")
     ctx.obj = (config, {"data_dir": data_dir} if data_dir is not None else {})
 
 
@@ -79,7 +60,7 @@ def ingest(
 ) -> None:
     """Add, update and remove articles; unchanged ones are not embedded again."""
     if missing := [p for p in paths if not p.exists()]:
-        _fail(f"no such file or folder: {', '.join(map(str, missing))}")
+        fail(f"no such file or folder: {', '.join(map(str, missing))}")
     s = settings(ctx)
     from assistant.errors import IndexMismatch, StoreUnavailable
     from assistant.storage.repair import reset_index
@@ -87,9 +68,9 @@ def ingest(
     try:  # --rebuild empties the index before opening it, so damage cannot stop the rebuild
         rebuild and reset_index(s)  # (it logs what it deleted or set aside)
         qa = _assistant(s, s.embedding_threads)
-        report = qa.ingest(paths, source=source, progress=not quiet, warn=_warn)
+        report = qa.ingest(paths, source=source, progress=not quiet, warn=warn)
     except (StoreUnavailable, IndexMismatch, ValueError) as exc:  # ValueError: --source
-        _fail(str(exc))
+        fail(str(exc))
     out.print(report.summary())
 
 
@@ -99,7 +80,7 @@ def _parse_date(value: str | None) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        _fail(f"not a date (YYYY-MM-DD): {value}")
+        fail(f"not a date (YYYY-MM-DD): {value}")
 
 
 @app.command()
@@ -193,7 +174,7 @@ def chat(ctx: typer.Context) -> None:
         except (EOFError, KeyboardInterrupt):
             break
         except UnicodeDecodeError:
-            _warn("that line was not UTF-8 text; type the question again")
+            warn("that line was not UTF-8 text; type the question again")
             continue
         if not question.strip():
             break
@@ -221,108 +202,7 @@ def serve(
     try:
         server.launch(s, ingest=ingest_first)
     except access.Refused as exc:  # a non-loopback --host without a login or --insecure
-        _fail(str(exc.code))
-
-
-@app.command("eval")
-def eval_command(
-    ctx: typer.Context,
-    cases: Annotated[
-        Path, typer.Argument(help="Cases (.jsonl, .yaml) or a SQuAD/KorQuAD .json file")
-    ],
-    corpus: Annotated[Path | None, typer.Option(help="Ingest this folder first")] = None,
-    k: Annotated[str, typer.Option(help="Cut-offs for recall@k, comma separated")] = "1,3,5,10",
-    json_out: Annotated[Path | None, typer.Option("--json", help="Write the report here")] = None,
-    html_out: Annotated[Path | None, typer.Option("--html", help="Write an HTML report")] = None,
-    fail_under: Annotated[
-        list[str] | None,
-        typer.Option(
-            help="METRIC=VALUE: exit 1 if the metric is under VALUE (over it for *_ms and "
-            "false_refusals); repeatable"
-        ),
-    ] = None,
-    compare_to: Annotated[
-        Path | None, typer.Option("--compare", help="An earlier --json report to diff against")
-    ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar")] = False,
-) -> None:
-    """Score retrieval (recall@k, MRR@10, nDCG@10), answers (EM, F1, contains-gold),
-    citations and refusals on a case file; a SQuAD file is evaluated in its own index.
-
-    Ctrl-C stops early and still reports the finished cases (marked partial, exit 130).
-    """
-    from assistant.evaluation.cases import load_cases
-    from assistant.evaluation.compare import compare
-    from assistant.evaluation.console import print_report
-    from assistant.evaluation.gates import parse_gates
-    from assistant.evaluation.runner import evaluate
-    from assistant.evaluation.squad import is_squad, squad_workspace
-
-    try:
-        ks = sorted({int(x) for x in k.split(",") if x.strip()})
-    except ValueError:
-        _fail(f"--k takes whole numbers separated by commas, not {k!r}")
-    if not ks or min(ks) < 1:
-        _fail(f"--k takes positive whole numbers, not {k!r}")
-    try:
-        gates = parse_gates(fail_under or [], ks)
-    except ValueError as exc:
-        _fail(str(exc), code=2)
-    previous = None
-    if compare_to is not None:
-        try:
-            previous = json.loads(compare_to.read_text("utf-8"))
-            if not isinstance(previous.get("metrics"), dict) or "results" not in previous:
-                raise ValueError("no 'metrics' and 'results'")
-        except (OSError, ValueError, AttributeError) as exc:
-            _fail(f"--compare {compare_to}: not an eval report ({exc})")
-    if not cases.is_file():
-        _fail(f"no such case file: {cases}")
-
-    from assistant.errors import IndexMismatch, ModelPreparationError, StoreUnavailable
-    from assistant.pipeline.service import Assistant
-
-    try:
-        if is_squad(cases):
-            if corpus is not None:
-                _fail("--corpus does not apply to a SQuAD file: its paragraphs are the corpus")
-            items, squad_corpus, eval_settings = squad_workspace(cases, settings(ctx))
-            err.print(f"SQuAD file: {len(items)} questions; index in {eval_settings.data_dir}")
-            configure_threads(eval_settings.embedding_threads)
-            qa = Assistant(eval_settings)
-            report = qa.ingest([squad_corpus], progress=not quiet, warn=_warn)
-            err.print(report.summary())
-        else:
-            items = load_cases(cases)
-            qa = Assistant(settings(ctx))
-            if corpus is not None:
-                qa.ingest([corpus], progress=not quiet, warn=_warn)
-        configure_threads(qa.settings.query_threads)
-    except (OSError, ValueError) as exc:
-        _fail(str(exc))
-    except (StoreUnavailable, ModelPreparationError, IndexMismatch) as exc:
-        _fail(str(exc))
-    result = evaluate(qa, items, ks=ks, progress=not quiet, source=str(cases))
-    data = result.to_dict()
-    comparison = compare(previous, data) if previous is not None else None
-    print_report(data, out, comparison)
-    if json_out is not None:
-        json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(json.dumps(data, ensure_ascii=False, indent=2), "utf-8")
-        out.print(f"[dim]JSON report: {json_out}[/]")
-    if html_out is not None:
-        from assistant.evaluation.report import render_html
-
-        html_out.parent.mkdir(parents=True, exist_ok=True)
-        html_out.write_text(render_html(data, comparison), "utf-8")
-        out.print(f"[dim]HTML report: {html_out}[/]")
-    failures = [msg for gate in gates if (msg := gate.check(result.metrics))]
-    for msg in failures:
-        err.print(f"[bold red]gate failed:[/] {escape(msg)}")
-    if failures:
-        raise typer.Exit(1)
-    if result.partial:
-        raise typer.Exit(130)
+        fail(str(exc.code))
 
 
 @models_app.command("prepare")
@@ -337,7 +217,7 @@ def models_prepare(
     try:
         path = prepare_model(settings(ctx), force=force)
     except ModelPreparationError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     out.print(f"model ready: {path}")
 
 
