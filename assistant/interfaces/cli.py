@@ -65,8 +65,10 @@ def ingest(
     from assistant.errors import IndexMismatch, StoreUnavailable
     from assistant.storage.repair import reset_index
 
-    try:  # --rebuild empties the index before opening it, so damage cannot stop the rebuild
-        rebuild and reset_index(s)  # (it logs what it deleted or set aside)
+    try:
+        if rebuild:  # emptied before opening, so damage cannot stop the rebuild
+            for note in reset_index(s):
+                warn(note)
         qa = _assistant(s, s.embedding_threads)
         report = qa.ingest(paths, source=source, progress=not quiet, warn=warn)
     except (StoreUnavailable, IndexMismatch, ValueError) as exc:  # ValueError: --source

@@ -43,8 +43,6 @@ def reset_index(settings: Settings) -> list[str]:
             notes += _reset_catalog(faults)
             shutil.rmtree(settings.index_dir / "bm25", ignore_errors=True)
             notes += _reset_vectors(settings, faults)
-    for note in notes:
-        log.warning("%s", note)
     return notes
 
 
