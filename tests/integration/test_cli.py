@@ -5,36 +5,19 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.fixtures.cli import ASSISTANT, run_cli
 from tests.fixtures.paths import CORPUS, MODEL_DIR
-
-ASSISTANT = str(Path(sys.executable).with_name("assistant"))
 
 
 def run(
     data_dir: Path, *args: str, stdin: str | None = None, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess:
-    env = {
-        **os.environ,
-        "ASSISTANT_DATA_DIR": str(data_dir),
-        "ASSISTANT_MODEL_DIR": str(MODEL_DIR),
-        "HF_HUB_OFFLINE": "1",
-        "COLUMNS": "200",
-        **(env or {}),
-    }
-    return subprocess.run(
-        [ASSISTANT, *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        input=stdin,
-        timeout=600,
-        check=False,
-    )
+    """The real CLI (tests.fixtures.cli), as every test here calls it."""
+    return run_cli(data_dir, *args, stdin=stdin, env=env)
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -26,23 +25,15 @@ from assistant.errors import IndexDamaged, StoreFull
 from assistant.pipeline.service import Assistant
 from assistant.storage.lexical import LexicalIndex
 from assistant.storage.repair import reset_index
-from tests.fixtures.paths import CORPUS, MODEL_DIR, make_settings
+from tests.fixtures.cli import run_cli
+from tests.fixtures.paths import CORPUS, make_settings
 
-ASSISTANT = str(Path(sys.executable).with_name("assistant"))
 QUESTION = "러시아의 평양 주재 대사는 누구였나?"
 
 
 def run(data_dir: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {
-        **os.environ,
-        "ASSISTANT_DATA_DIR": str(data_dir),
-        "ASSISTANT_MODEL_DIR": str(MODEL_DIR),
-        "HF_HUB_OFFLINE": "1",
-        "COLUMNS": "400",
-    }
-    return subprocess.run(
-        [ASSISTANT, *args], capture_output=True, text=True, env=env, timeout=600, check=False
-    )
+    """The real CLI with a wide terminal, so messages are not wrapped."""
+    return run_cli(data_dir, *args, columns=400)
 
 
 def _flat(text: str) -> str:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +23,7 @@ import pytest
 
 from assistant.settings import PROJECT_ROOT, Settings
 from assistant.text.messages import Messages
+from tests.fixtures.net import free_port
 from tests.fixtures.paths import MODEL_DIR, SEED, make_settings
 
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
@@ -73,12 +73,6 @@ def test_session_settings_travel_with_the_question(qa) -> None:
 
 
 # ----------------------------------------------------------------------------- browser
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass

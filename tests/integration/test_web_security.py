@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import socket
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,17 +25,12 @@ from assistant.interfaces.web.feedback import MAX_COMMENT_CHARS
 from assistant.interfaces.web.throttle import LOCKOUT, MAX_FAILURES
 from assistant.settings import PROJECT_ROOT, Settings
 from assistant.text.messages import Messages
+from tests.fixtures.net import free_port
 from tests.fixtures.paths import make_settings
 
 UI = Messages.load(PROJECT_ROOT / "prompts", "ui.toml", "ko")
 MB = 1024 * 1024
 QUESTION = "러시아의 평양 주재 대사는 누구였나?"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass

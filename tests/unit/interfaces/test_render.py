@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import os
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,39 +22,7 @@ from assistant.interfaces.web.render import (
 from assistant.settings import PROJECT_ROOT
 from assistant.text.messages import Messages
 
-CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
-BROWSER_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-quic",
-]
-SHOTS = PROJECT_ROOT / "artifacts" / "screenshots"
 UI = Messages.load(PROJECT_ROOT / "prompts", "ui.toml", "ko")
-MESSAGES = Messages.load(PROJECT_ROOT / "prompts")
-BOT = "#chat [data-testid='bot']"
-FESTIVAL = "\n\n".join(
-    [
-        "부산 불꽃축제, 올해 관람객 127만 명 몰려",
-        "부산시는 지난 토요일 광안리 해수욕장 일대에서 열린 제20회 부산 불꽃축제에 관람객 "
-        "127만 명이 찾았다고 밝혔다. 이는 지난해보다 약 9만 명 늘어난 규모다.",
-        "축제 조직위원회는 올해 처음으로 드론 500대를 동원한 공연을 선보였다고 설명했다.",
-        '행사 안내문에는 <img src=x onerror="window.__xss=1"> 와 '
-        "<script>window.__xss=2</script> 같은 문자열이 그대로 적혀 있었다.",
-    ]
-)
-STREAM_WATCH = """() => {
-  window.__botLengths = new Set();
-  new MutationObserver(() => {
-    const bot = [...document.querySelectorAll("#chat [data-testid='bot']")].pop();
-    if (bot) window.__botLengths.add(bot.innerText.length);
-  }).observe(document.querySelector('#chat'),
-             {subtree: true, childList: true, characterData: true});
-}"""
 
 
 def citation(**overrides: Any) -> dict[str, Any]:
