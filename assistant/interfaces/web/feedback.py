@@ -93,6 +93,7 @@ class FeedbackLog:
         self._lock = threading.Lock()
 
     def append(self, record: dict[str, Any]) -> None:
+        """Add one validated record as a JSON line (one writer at a time)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         line = json.dumps(record, ensure_ascii=False) + "\n"
         with self._lock, self.path.open("a", encoding="utf-8") as fh:

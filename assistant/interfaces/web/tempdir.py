@@ -28,6 +28,7 @@ PREFIX = "assistant-"
 
 
 def process_alive(pid: int) -> bool:
+    """Whether a process with this id still runs (its upload folder is not stale)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -70,6 +71,7 @@ class InstanceUploads:
         return self.path
 
     def remove(self) -> None:
+        """Delete this server's upload folder and everything in it."""
         shutil.rmtree(self.path, ignore_errors=True)
 
     def attach(self, demo: gr.Blocks) -> None:

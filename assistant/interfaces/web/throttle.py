@@ -47,6 +47,7 @@ class LoginThrottle:
         return math.ceil(left)
 
     def failed(self, client: str) -> None:
+        """Count a failed login; the limit within the window locks the client out."""
         now = self._clock()
         recent = self._failures.setdefault(client, deque())
         recent.append(now)
@@ -59,6 +60,7 @@ class LoginThrottle:
             self._forget_stale(now)
 
     def succeeded(self, client: str) -> None:
+        """A good login clears the client's failures."""
         self._failures.pop(client, None)
 
     def _forget_stale(self, now: float) -> None:
