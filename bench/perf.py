@@ -100,7 +100,7 @@ def _assistant(settings: Settings):
 def phase_ingest(args: argparse.Namespace) -> dict[str, Any]:
     """Real pipeline ingest of N paragraphs vs raw encode of the same texts."""
     from assistant.indexing.corpus import load_file
-    from assistant.indexing.ingest import embed_text
+    from assistant.indexing.embedding import embed_text
     from assistant.storage.store import unique_sentences
 
     records, _ = korquad(Path(args.korquad))
@@ -148,7 +148,7 @@ def _base_material(args: argparse.Namespace, qa: Any) -> dict[str, Any]:
     first paragraphs up to ``--sentence-pool``: embedding all 5k KorQuAD chunks would take
     longer than the rest of the benchmark on 2 cores.
     """
-    from assistant.indexing.ingest import embed_text
+    from assistant.indexing.embedding import embed_text
     from assistant.indexing.records import record_to_article
     from assistant.storage.store import unique_sentences
 
@@ -207,7 +207,7 @@ def _unit(v: np.ndarray) -> np.ndarray:
 
 def phase_build(args: argparse.Namespace, size: int) -> dict[str, Any]:
     """A store of about ``size`` chunks: real paragraphs first, then shuffled-sentence docs."""
-    from assistant.indexing.ingest import embed_text
+    from assistant.indexing.embedding import embed_text
     from assistant.storage.store import unique_sentences
     from assistant.types import Article, Span
 

@@ -14,10 +14,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 from tqdm import tqdm
 
-from assistant.errors import UnreadableFile
+from assistant.indexing.analysis import Analysis, InlineAnalysis, WorkerAnalysis
+from assistant.indexing.batches import Batch, BatchWriter, skip_reason
 from assistant.indexing.chunking import Chunker
 from assistant.indexing.corpus import load_file
 from assistant.indexing.files import find_files
@@ -25,13 +25,12 @@ from assistant.indexing.limits import Limits
 from assistant.indexing.sources import absolute, check_name, folder_root, scope, source_for
 from assistant.models.embedder import Embedder
 from assistant.storage.keys import file_key, path_text
-from assistant.storage.store import Store, unique_sentences
+from assistant.storage.store import Store
 from assistant.text.korean import KoreanAnalyzer
-from assistant.types import Article, Chunk
+from assistant.types import Article
 
 log = logging.getLogger(__name__)
-FLUSH_CHUNKS = 256
-EMBED_SLICE = 256  # texts per embedding call: the progress bar moves at least this often
+BATCH_CHARS = 100_000  # article text per batch: about 250 chunks of 200 tokens
 
 
 @dataclass
@@ -64,24 +63,15 @@ class IngestReport:
         )
 
 
-@dataclass
-class _Pending:
-    docs: list[tuple[Article, str, list[Chunk]]] = field(default_factory=list)
-    files: dict[str, tuple[str, list[str]]] = field(default_factory=dict)
-
-    @property
-    def chunk_count(self) -> int:
-        return sum(len(c) for _, _, c in self.docs)
-
-
 @dataclass(frozen=True)
 class _Plan:
     """What one read file asks of the store; made before the store is touched, so a file
-    that fails to read, parse or chunk changes nothing."""
+    that fails to read or parse changes nothing (one whose analysis fails is skipped when
+    its batch is written, see ``batches``)."""
 
     sha: str
     ids: list[str]
-    todo: list[tuple[Article, list[Chunk]]] = field(default_factory=list)
+    todo: list[Article] = field(default_factory=list)
     dropped: list[str] = field(default_factory=list)
     claims: dict[str, str] = field(default_factory=dict)
     counts: tuple[int, int, int] = (0, 0, 0)  # new, changed, unchanged
@@ -95,6 +85,10 @@ class Ingester:
     :param chunker: splits articles into sentence-aligned chunks.
     :param analyzer: gives each chunk's BM25 terms.
     :param limits: the most one file or document may be (default: ``Limits()``).
+    :param workers: processes that chunk and analyse articles beside the encoder; 0 does
+        it in this process, between batches.
+    :param workers_after: articles analysed in this process before the workers start, so
+        a small run (an upload) does not wait for them to load.
     """
 
     def __init__(
@@ -104,12 +98,17 @@ class Ingester:
         chunker: Chunker,
         analyzer: KoreanAnalyzer,
         limits: Limits | None = None,
+        *,
+        workers: int = 0,
+        workers_after: int = 32,
     ) -> None:
         self.store = store
         self.embedder = embedder
         self.chunker = chunker
         self.analyzer = analyzer
         self.limits = limits or Limits()
+        self.workers = workers
+        self.workers_after = workers_after
 
     def run(
         self,
@@ -145,6 +144,7 @@ class Ingester:
             check_name(source)
         self.store.check_model(self.embedder.settings.embedding_model, self.embedder.dim)
         self.store.check_ids()
+        self.store.upgrade()
         self.store.reconcile()
         found = list(find_files(paths, _warn))
         names: dict[Path, str] = {}
@@ -161,37 +161,46 @@ class Ingester:
             report.deleted += len(ids)
             self.store.forget(ids, [key])
 
-        pending = _Pending()
         claimed: dict[str, str] = {}  # doc_id → file, to warn about duplicates
         bar = tqdm(found, desc="files", unit="file", disable=not progress)
-        chunk_bar = tqdm(desc="embedded", unit="chunk", disable=not progress, position=1)
-        for (f, root), key in zip(bar, keys, strict=True):
-            report.files += 1
-            bar.set_postfix_str(path_text(f.name)[-40:], refresh=True)
-            try:
-                plan = self._plan(f, root, names[root], key, claimed, in_run, _warn)
-            except Exception as exc:  # one bad file costs that file, never the run
-                log.debug("skipped %s", path_text(f), exc_info=True)
-                _warn(f"skipped {path_text(f)}: {_reason(exc)}")
-                continue
-            claimed.update(plan.claims)
-            new, changed, unchanged = plan.counts
-            report.new, report.changed = report.new + new, report.changed + changed
-            report.unchanged += unchanged
-            report.deleted += len(plan.dropped)
-            if plan.todo or plan.dropped or self.store.file_sha(key) != plan.sha:
-                self.store.forget([a.doc_id for a, _ in plan.todo] + plan.dropped, [key])
-            else:
-                continue  # the file's bytes are unchanged
-            for article, chunks in plan.todo:
-                pending.docs.append((article, key, chunks))
-                if pending.chunk_count >= FLUSH_CHUNKS:  # a big JSONL file flushes as it goes
-                    pending = self._flush(pending, report, chunk_bar)
-            # a file is recorded with (or after) its last documents, never before them
-            pending.files[key] = (plan.sha, plan.ids)
-            if not plan.todo or pending.chunk_count >= FLUSH_CHUNKS:
-                pending = self._flush(pending, report, chunk_bar)
-        self._flush(pending, report, chunk_bar)
+        chunk_bar = tqdm(desc="embedded", unit="chunk", total=0, disable=not progress, position=1)
+        writer = BatchWriter(self.store, self.embedder, report, _warn, chunk_bar)
+        analysis: Analysis = InlineAnalysis(self.chunker, self.analyzer)
+        submitted = 0
+        batch = Batch()
+        try:
+            for (f, root), key in zip(bar, keys, strict=True):
+                report.files += 1
+                bar.set_postfix_str(path_text(f.name)[-40:], refresh=True)
+                try:
+                    plan = self._plan(f, root, names[root], key, claimed, in_run, _warn)
+                except Exception as exc:  # one bad file costs that file, never the run
+                    log.debug("skipped %s", path_text(f), exc_info=True)
+                    _warn(f"skipped {path_text(f)}: {skip_reason(exc)}")
+                    continue
+                claimed.update(plan.claims)
+                new, changed, unchanged = plan.counts
+                report.new, report.changed = report.new + new, report.changed + changed
+                report.unchanged += unchanged
+                report.deleted += len(plan.dropped)
+                if not (plan.todo or plan.dropped or self.store.file_sha(key) != plan.sha):
+                    continue  # the file's bytes are unchanged
+                batch.forget.append((key, [a.doc_id for a in plan.todo] + plan.dropped))
+                for article in plan.todo:
+                    if submitted == self.workers_after and self.workers:
+                        analysis = WorkerAnalysis(self.chunker, self.workers)
+                    batch.add(article, key, analysis.submit(article))
+                    writer.expect(article)
+                    submitted += 1
+                    if batch.chars >= BATCH_CHARS:  # a big JSONL file is written as it goes
+                        writer.push(batch)
+                        batch = Batch()
+                # a file is recorded with (or after) its last documents, never before them
+                batch.files[key] = (plan.sha, plan.ids)
+            writer.push(batch)
+            writer.finish()
+        finally:
+            analysis.close()
         chunk_bar.close()
         self.store.lexical()  # rebuild BM25 now rather than on the first question
         report.seconds = time.perf_counter() - started
@@ -207,7 +216,7 @@ class Ingester:
         in_run: set[str],
         warn: Callable[[str], None],
     ) -> _Plan:
-        """Read, parse, compare and chunk one file; nothing is written.
+        """Read, parse and compare one file with the store; nothing is written.
 
         :param claimed: doc_id → file key, for the ids files earlier in this run hold.
         :param in_run: the keys of every file in this run.
@@ -234,7 +243,7 @@ class Ingester:
                 changed += 1
             else:
                 new += 1
-            todo.append((article, self.chunker.split(article)))
+            todo.append(article)
         return _Plan(sha, ids, todo, dropped, claims, (new, changed, unchanged))
 
     def _dedupe(
@@ -278,54 +287,7 @@ class Ingester:
             if claimed.get(d, key) == key and (d not in listed or listed[d][1] == key)
         ]
 
-    def _flush(self, pending: _Pending, report: IngestReport, bar: tqdm) -> _Pending:
-        if not pending.docs and not pending.files:
-            return pending
-        chunk_texts = [embed_text(a, c) for a, _, chunks in pending.docs for c in chunks]
-        sentence_texts = [
-            a.text[s.start : s.end]
-            for a, _, chunks in pending.docs
-            for s in unique_sentences(chunks)
-        ]
-        chunk_vecs = self._embed(chunk_texts, bar, chunks=True)
-        sentence_vecs = self._embed(sentence_texts, bar, chunks=False)
-        terms = [self.analyzer.terms(t) for t in chunk_texts]
-        self.store.add(pending.docs, chunk_vecs, sentence_vecs, terms, pending.files)
-        report.chunks_embedded += len(chunk_texts)
-        report.sentences_embedded += len(sentence_texts)
-        return _Pending()
-
-    def _embed(self, texts: list[str], bar: tqdm, chunks: bool) -> np.ndarray:
-        """Embed in slices of ``EMBED_SLICE``, so the display moves on a file of thousands
-        of chunks instead of sitting at zero until the last one: the bar counts chunks,
-        and its postfix counts the sentences of the batch."""
-        parts = []
-        for lo in range(0, len(texts), EMBED_SLICE):
-            parts.append(self.embedder.embed_passages(texts[lo : lo + EMBED_SLICE]))
-            if chunks:
-                bar.update(len(parts[-1]))
-            else:
-                bar.set_postfix_str(f"sentences {lo + len(parts[-1])}/{len(texts)}")
-        if not parts:
-            return self.embedder.embed_passages([])
-        return np.concatenate(parts)
-
 
 def _file(key: str) -> str:
     """The path part of a file key (``source:path``), for messages."""
     return key.split(":", 1)[-1]
-
-
-def _reason(exc: BaseException) -> str:
-    """Why a file was skipped, in one line: our own errors say it; others are named."""
-    text = str(exc).strip().split("\n")[0][:200]
-    if isinstance(exc, UnreadableFile | OSError) and text:
-        return text
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
-def embed_text(article: Article, chunk: Chunk) -> str:
-    """Chunk text with its article's title, so a chunk far from the headline keeps context."""
-    if chunk.start == 0 and article.text.startswith(article.title):
-        return chunk.text
-    return f"{article.title}\n{chunk.text}"

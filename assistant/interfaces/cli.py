@@ -25,6 +25,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 models_app = typer.Typer(no_args_is_help=True, help="Prepare the embedding model offline.")
 app.add_typer(models_app, name="models")
 app.command("eval")(eval_command)
+
+
 def _assistant(settings: Settings, threads: int | None) -> Assistant:
     from assistant.errors import IndexMismatch, ModelPreparationError, StoreUnavailable
     from assistant.pipeline.service import Assistant

@@ -1,27 +1,74 @@
-"""``Embedder``: query and passage vectors for the rest of the assistant, LangChain included.
+"""``Embedder``: query, passage and sentence vectors for the rest of the assistant.
 
 It serves the default multilingual-e5-small (prepared offline on first use, see
-:mod:`assistant.models.prepare`) or any other sentence-transformers model, on CPU.
-It does not set torch's thread count: that is process-wide, so the entry points decide it.
+:mod:`assistant.models.prepare`) or another sentence-transformers folder, on CPU, through
+the runtime ``embedding_backend`` names (:mod:`assistant.models.token_encoder`).
+Tokenizing, length-sorted batching and pooling happen here, the same for every runtime,
+and one forward pass of a chunk gives its vector and its sentences' vectors
+(``embed_chunks``). It does not set torch's thread count: that is process-wide, so the
+entry points decide it.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from assistant.models.pooling import cls_pool, mean_pool, normalize, pool_spans
 from assistant.models.prepare import is_current, prepare_model
+from assistant.models.token_encoder import TokenEncoder, TorchEncoder
 from assistant.settings import DEFAULT_MODEL, Settings
 
-if TYPE_CHECKING:
-    from sentence_transformers import SentenceTransformer
-
 logger = logging.getLogger(__name__)
+Spans = Sequence[tuple[int, int]]
+
+
+def model_folder(settings: Settings) -> Path:
+    """The folder of the configured model: the default one is prepared on first use.
+
+    :raises ValueError: ``embedding_model`` is neither the default nor a folder.
+    """
+    if settings.embedding_model == DEFAULT_MODEL:
+        target = settings.models_dir / DEFAULT_MODEL
+        if not is_current(target, None):
+            logger.info("Embedding model not prepared yet; preparing it at %s", target)
+        return prepare_model(settings)
+    folder = Path(settings.embedding_model).expanduser()
+    if not folder.is_dir():
+        raise ValueError(
+            f"embedding_model {settings.embedding_model!r} is not a folder; nothing is "
+            "downloaded here, so give the path of a sentence-transformers model folder"
+        )
+    return folder
+
+
+def pooling_mode(folder: Path) -> str:
+    """The folder's sentence-transformers pooling ("mean" when it does not say)."""
+    try:
+        modules = json.loads((folder / "modules.json").read_text(encoding="utf-8"))
+        for module in modules:
+            if module.get("type", "").endswith(".Pooling"):
+                config = folder / module["path"] / "config.json"
+                data = json.loads(config.read_text(encoding="utf-8"))
+                if data.get("pooling_mode_cls_token") or data.get("pooling_mode") == "cls":
+                    return "cls"
+                return "mean"
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    return "mean"
+
+
+def load_encoder(settings: Settings, folder: Path) -> TokenEncoder:
+    """The runtime ``settings.embedding_backend`` names, over the model in ``folder``."""
+    if settings.embedding_backend == "torch":
+        return TorchEncoder(folder)
+    raise ValueError(f"unknown embedding_backend {settings.embedding_backend!r}")
 
 
 class Embedder(Embeddings):
@@ -31,46 +78,78 @@ class Embedder(Embeddings):
     query). Calls are serialized with a lock: the fast tokenizer is not safe to share
     between threads (the web UI calls from several), and 2 cores gain nothing from it.
 
-    :param settings: the model name or path, prefixes, batch size and models folder.
+    :param settings: the model, backend, prefixes, batch size and models folder.
+    :param encoder: the forward pass to use instead of loading ``embedding_backend``'s.
     """
 
-    def __init__(self, settings: Settings) -> None:
-        from sentence_transformers import SentenceTransformer
+    def __init__(self, settings: Settings, encoder: TokenEncoder | None = None) -> None:
+        from transformers import AutoTokenizer
 
         self.settings = settings
-        if settings.embedding_model == DEFAULT_MODEL:
-            target = settings.models_dir / DEFAULT_MODEL
-            if not is_current(target, None):
-                logger.info("Embedding model not prepared yet; preparing it at %s", target)
-            name_or_path = str(prepare_model(settings))
-        else:
-            name_or_path = settings.embedding_model
-        from transformers.utils import logging as transformers_logging
-
-        transformers_logging.disable_progress_bar()  # a bar per model load is noise in a CLI
-        self._model: SentenceTransformer = SentenceTransformer(
-            name_or_path, device="cpu", local_files_only=True
+        folder = model_folder(settings)
+        self._tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
+        if not self._tokenizer.is_fast:
+            raise ValueError(f"{folder} has no fast tokenizer (tokenizer.json), which is needed")
+        self._max_tokens = _max_tokens(folder, self._tokenizer)
+        self._encoder = encoder or load_encoder(settings, folder)
+        self._pooling = pooling_mode(folder)
+        self._pool: Callable[[np.ndarray, np.ndarray], np.ndarray] = (
+            mean_pool if self._pooling == "mean" else cls_pool
         )
-        self._model.eval()
-        dim = self._model.get_embedding_dimension()
-        if dim is None:
-            raise ValueError(f"{name_or_path!r} does not report an embedding dimension")
-        self._dim = int(dim)
         self._lock = threading.Lock()
-        logger.info("Loaded embedding model %s (dim %d)", name_or_path, self._dim)
+        self._dim = 0
+        self._dim = int(self._encode(["dimension"], "", None)[0].shape[1])
+        logger.info("Loaded embedding model %s (dim %d, %s)", folder, self._dim, self._encoder.name)
 
     @property
     def dim(self) -> int:
         """Length of every vector this returns."""
         return self._dim
 
+    @property
+    def backend(self) -> str:
+        """The runtime that runs the model (``embedding_backend``)."""
+        return self._encoder.name
+
+    @property
+    def pools_spans(self) -> bool:
+        """Whether a chunk's pass also gives its sentences' vectors (mean pooling only)."""
+        return self._pooling == "mean"
+
     def embed_queries(self, texts: list[str]) -> np.ndarray:
         """Embed search queries, shape (n, dim)."""
-        return self._embed(texts, self.settings.query_prefix, show_progress=False)
+        return self._encode(texts, self.settings.query_prefix, None)[0]
 
     def embed_passages(self, texts: list[str], *, show_progress: bool = False) -> np.ndarray:
         """Embed passages to index, shape (n, dim)."""
-        return self._embed(texts, self.settings.passage_prefix, show_progress=show_progress)
+        return self._encode(texts, self.settings.passage_prefix, None)[0]
+
+    def embed_chunks(self, texts: list[str], spans: Sequence[Spans]) -> tuple[np.ndarray, list]:
+        """Passage vectors of ``texts`` and, from the same forward pass, of spans in them.
+
+        :param texts: passages (without the prefix).
+        :param spans: per text, character ranges in it (its sentences).
+        :returns: (n, dim) passage vectors and, per text, a (len(spans), dim) array.
+            A span the model's length limit cut off, or every span of a model that does
+            not mean-pool, is embedded on its own.
+        """
+        if len(spans) != len(texts):
+            raise ValueError(f"{len(texts)} texts but {len(spans)} span lists")
+        if not self.pools_spans:
+            own = [
+                self.embed_passages([t[s:e] for s, e in sp])
+                for t, sp in zip(texts, spans, strict=True)
+            ]
+            return self.embed_passages(texts), own
+        vectors, pooled = self._encode(texts, self.settings.passage_prefix, spans)
+        assert pooled is not None
+        for text, text_spans, rows in zip(texts, spans, pooled, strict=True):
+            cut = [i for i in range(len(rows)) if not rows[i].any()]
+            if cut:  # past the model's window: their own pass
+                rows[cut] = self.embed_passages(
+                    [text[text_spans[i][0] : text_spans[i][1]] for i in cut]
+                )
+        return vectors, pooled
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         """LangChain: passages as lists of floats."""
@@ -80,21 +159,49 @@ class Embedder(Embeddings):
         """LangChain: one query as a list of floats."""
         return self.embed_queries([text])[0].tolist()
 
-    def _embed(self, texts: Sequence[str], prefix: str, *, show_progress: bool) -> np.ndarray:
+    def _encode(
+        self, texts: Sequence[str], prefix: str, spans: Sequence[Spans] | None
+    ) -> tuple[np.ndarray, list[np.ndarray] | None]:
+        """Tokenize, run in length-sorted batches, pool; spans are offsets in ``texts``."""
         if isinstance(texts, str):
             raise TypeError("pass a list of strings, not a single string")
         if not texts:
-            return np.zeros((0, self._dim), dtype=np.float32)
+            return np.zeros((0, self._dim), dtype=np.float32), None if spans is None else []
+        vectors: list[np.ndarray] = [np.empty(0)] * len(texts)
+        pooled: list[np.ndarray] = [np.empty(0)] * len(texts)
         # Longest first: batches hold similar lengths, so little padding is computed.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
+        size = self.settings.embedding_batch_size
+        shift = len(prefix)
         with self._lock:
-            vectors = self._model.encode(
-                [prefix + texts[i] for i in order],
-                batch_size=self.settings.embedding_batch_size,
-                show_progress_bar=show_progress,
-                convert_to_numpy=True,
-                normalize_embeddings=True,  # also for user models without a Normalize module
-            )
-        out = np.empty((len(texts), self._dim), dtype=np.float32)
-        out[order] = vectors
-        return out
+            for lo in range(0, len(order), size):
+                rows = order[lo : lo + size]
+                enc = self._tokenizer(
+                    [prefix + texts[i] for i in rows],
+                    padding=True,
+                    truncation=True,
+                    max_length=self._max_tokens,
+                    return_offsets_mapping=spans is not None,
+                    return_tensors="np",
+                )
+                mask = enc["attention_mask"].astype(np.int64)
+                hidden = self._encoder(enc["input_ids"].astype(np.int64), mask)
+                for j, vector in enumerate(normalize(self._pool(hidden, mask))):
+                    vectors[rows[j]] = vector
+                if spans is not None:
+                    for j, i in enumerate(rows):
+                        moved = [(s + shift, e + shift) for s, e in spans[i]]
+                        found, _ = pool_spans(hidden[j], enc["offset_mapping"][j], moved)
+                        pooled[i] = normalize(found)
+        return np.stack(vectors), None if spans is None else pooled
+
+
+def _max_tokens(folder: Path, tokenizer: object) -> int:
+    """The model's input limit: sentence-transformers' ``max_seq_length``, else the
+    tokenizer's, at most 512."""
+    try:
+        config = json.loads((folder / "sentence_bert_config.json").read_text(encoding="utf-8"))
+        return int(config["max_seq_length"])
+    except (OSError, ValueError, KeyError, TypeError):
+        limit = getattr(tokenizer, "model_max_length", 512)
+        return int(min(limit, 512))

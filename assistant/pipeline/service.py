@@ -118,7 +118,14 @@ class Assistant:
         (``ingest_max_*``) is skipped with a warning and the rest is ingested.
         """
         limits = Limits.from_settings(self.settings)
-        ingester = Ingester(self.store, self.embedder, self.chunker, self.analyzer, limits)
+        ingester = Ingester(
+            self.store,
+            self.embedder,
+            self.chunker,
+            self.analyzer,
+            limits,
+            workers=self.settings.ingest_workers,
+        )
         with self.store.writing():  # an ingest in another process waits for this one
             return ingester.run(paths, source=source, progress=progress, warn=warn)
 

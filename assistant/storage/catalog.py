@@ -1,11 +1,10 @@
 """The SQLite catalog: which file produced which document, and what the index counts.
 
-It holds each document's text and content hash, its chunks with their sentence offsets
-and cached morphemes, and a ``generation`` number that every write transaction bumps.
-A chunk counts as indexed only once the catalog lists it; the vector collections may
-hold more after an interrupted run, never less (see ``assistant.storage.store``).
-The schema below is the on-disk format of existing indexes: change it only with a
-migration.
+It holds each document's text and hash, its chunks with sentence offsets and cached
+morphemes, each sentence's vector (float16; read a few at a time, never searched, so no
+vector index), and a ``generation`` that every write transaction bumps. A chunk counts
+as indexed once the catalog lists it; Chroma may hold more after an interrupted run,
+never less (see ``store``). The schema is the on-disk format: change it with a migration.
 """
 
 from __future__ import annotations
@@ -16,8 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from assistant.storage import sqlite_file
-from assistant.storage.keys import day_number
+from assistant.storage.keys import day_number, unique_sentences
 from assistant.storage.lexical import LexicalRows
 from assistant.types import Article, Chunk, Span
 
@@ -35,10 +36,16 @@ CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
 CREATE INDEX IF NOT EXISTS docs_path ON docs(path);
 CREATE TABLE IF NOT EXISTS sources (
     name TEXT NOT NULL, root TEXT NOT NULL, PRIMARY KEY (name, root));
+CREATE TABLE IF NOT EXISTS sentence_vectors (
+    doc_id TEXT NOT NULL, start INTEGER NOT NULL, vector BLOB NOT NULL,
+    PRIMARY KEY (doc_id, start)) WITHOUT ROWID;
 """
 # Set on a catalog whose document ids carry their source (``corpus/000_…``); a catalog
 # with documents and without it was written before, with ids that could collide.
 ID_SCHEME_KEY, ID_SCHEME = "doc_ids", "source-scoped"
+# Set once sentence vectors live in the catalog (float16 rows of ``sentence_vectors``);
+# an index with documents and without it kept them in a Chroma collection of their own.
+SENTENCES_KEY, SENTENCES_HERE = "sentence_vectors", "catalog-float16"
 BATCH = 500  # ids per IN (...) query, well under SQLite's bound-variable limit
 
 
@@ -208,6 +215,34 @@ class Catalog:
                 out[r[0]] = StoredChunk(r[0], r[1], r[2], r[3], r[4], spans, *r[6:])
         return out
 
+    def sentence_vectors(
+        self, keys: Sequence[tuple[str, int]]
+    ) -> dict[tuple[str, int], np.ndarray]:
+        """(doc_id, sentence start) → float32 vector, for those of ``keys`` that are stored."""
+        by_doc: dict[str, list[int]] = {}
+        for doc_id, start in keys:
+            by_doc.setdefault(doc_id, []).append(start)
+        out: dict[tuple[str, int], np.ndarray] = {}
+        for doc_id, starts in by_doc.items():
+            for part in _batches(starts):
+                rows = self._db.execute(
+                    "SELECT start, vector FROM sentence_vectors WHERE doc_id=? "
+                    f"AND start IN ({_marks(part)})",
+                    (doc_id, *part),
+                )
+                for start, blob in rows:
+                    out[(doc_id, start)] = np.frombuffer(blob, dtype=np.float16).astype(np.float32)
+        return out
+
+    def add_sentence_vectors(self, rows: Sequence[tuple[str, int, np.ndarray]]) -> None:
+        """Store (doc_id, start, vector) rows of listed documents, float16 (an upgrade of an
+        index whose sentence vectors were elsewhere); the generation is not bumped."""
+        with self._db:
+            self._db.executemany(
+                "INSERT OR REPLACE INTO sentence_vectors VALUES (?,?,?)",
+                [(d, s, np.asarray(v, dtype=np.float16).tobytes()) for d, s, v in rows],
+            )
+
     def lexical_rows(self) -> LexicalRows:
         """Every listed chunk's cached morphemes, source and day, in insertion order."""
         rows = self._db.execute(
@@ -227,8 +262,8 @@ class Catalog:
         """Unlist documents (with their chunks) and files in one transaction."""
         with self._db:
             for part in _batches(doc_ids):
-                self._db.execute(f"DELETE FROM chunks WHERE doc_id IN ({_marks(part)})", part)
-                self._db.execute(f"DELETE FROM docs WHERE doc_id IN ({_marks(part)})", part)
+                for table in ("chunks", "docs", "sentence_vectors"):
+                    self._db.execute(f"DELETE FROM {table} WHERE doc_id IN ({_marks(part)})", part)
             self._db.executemany("DELETE FROM files WHERE path=?", [(p,) for p in paths])
             self._bump()
 
@@ -237,14 +272,19 @@ class Catalog:
         docs: Sequence[tuple[Article, str, Sequence[Chunk]]],
         chunk_terms: Sequence[Sequence[str]],
         files: dict[str, tuple[str, list[str]]],
+        sentence_vectors: np.ndarray,
     ) -> None:
-        """List documents, their chunks and files in one transaction (replacing same ids).
+        """List documents, their chunks, sentence vectors and files in one transaction
+        (replacing same ids).
 
         :param docs: (article, path, chunks) per document.
         :param chunk_terms: each chunk's morphemes, in the order of ``docs``' chunks.
         :param files: path → (sha256, doc_ids) of files whose documents are now complete.
+        :param sentence_vectors: one row per ``unique_sentences(chunks)`` of each document,
+            in that order; stored as float16.
         """
         terms = iter(chunk_terms)
+        rows = iter(np.asarray(sentence_vectors, dtype=np.float16))
         with self._db:
             for article, path, chunks in docs:
                 self._db.execute(
@@ -276,6 +316,13 @@ class Catalog:
                         for c in chunks
                     ],
                 )
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO sentence_vectors VALUES (?,?,?)",
+                    [
+                        (article.doc_id, s.start, next(rows).tobytes())
+                        for s in unique_sentences(chunks)
+                    ],
+                )
             self._db.executemany(
                 "INSERT OR REPLACE INTO files VALUES (?,?,?)",
                 [(p, sha, json.dumps(ids)) for p, (sha, ids) in files.items()],
@@ -287,7 +334,7 @@ class Catalog:
         generation keeps counting, so no saved BM25 index can match the emptied catalog
         by accident."""
         with self._db:
-            for table in ("files", "docs", "chunks", "sources"):
+            for table in ("files", "docs", "chunks", "sources", "sentence_vectors"):
                 self._db.execute(f"DELETE FROM {table}")
             self._db.execute("DELETE FROM meta WHERE key != 'generation'")
             self._bump()

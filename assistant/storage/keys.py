@@ -19,6 +19,12 @@ def sentence_id(doc_id: str, span: Span) -> str:
     return f"{doc_id}@{span.start}"
 
 
+def sentence_key(sentence: str) -> tuple[str, int]:
+    """(doc_id, start) of a ``sentence_id``; the catalog's key of its vector."""
+    doc_id, _, start = sentence.rpartition("@")
+    return doc_id, int(start)
+
+
 def unique_sentences(chunks: Iterable[Chunk]) -> list[Span]:
     """Each sentence of a document once, in first-seen order, though overlapping chunks
     repeat some; sentence vectors are stored and embedded in this order."""

@@ -18,7 +18,6 @@ returns them.
 from __future__ import annotations
 
 import logging
-import shlex
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -27,13 +26,14 @@ from typing import Any
 
 import numpy as np
 
-from assistant.errors import IndexMismatch, IndexOutdated
+from assistant.errors import IndexMismatch
 from assistant.settings import Settings
 from assistant.storage.access import Access
-from assistant.storage.catalog import ID_SCHEME, ID_SCHEME_KEY, Catalog, StoredChunk
+from assistant.storage.catalog import Catalog, StoredChunk
 from assistant.storage.faults import Faults
-from assistant.storage.keys import day_number, sentence_id, unique_sentences
+from assistant.storage.keys import day_number, sentence_id, sentence_key, unique_sentences
 from assistant.storage.lexical import LexicalIndex
+from assistant.storage.upgrades import check_id_scheme, move_sentence_vectors
 from assistant.storage.vectors import ChromaVectors, VectorIndex
 from assistant.types import Article, Chunk
 
@@ -159,21 +159,8 @@ class Store:
         :raises IndexOutdated: the index has documents but no mark; the message names the
             folders to rebuild it from.
         """
-        if self.catalog.meta(ID_SCHEME_KEY) == ID_SCHEME:
-            return
-        listed = self.catalog.document_paths()
-        if not listed:  # nothing that could collide: a new or emptied index
-            with self._lock:
-                self.catalog.set_meta({ID_SCHEME_KEY: ID_SCHEME})
-            return
-        roots = sorted({_root(path, source) for path, source in listed})
-        raise IndexOutdated(
-            f"The index in {self.folder} was built by an earlier version, whose document "
-            "ids did not name their folder (files of the same name in two folders replaced "
-            "each other). Rebuild it once before ingesting more: `assistant ingest --rebuild "
-            + " ".join(shlex.quote(r) for r in roots)
-            + "` (the folders it holds). Asking questions works meanwhile."
-        )
+        with self._lock:
+            check_id_scheme(self.catalog, self.folder)
 
     def files_under(self, roots: Iterable[str]) -> list[str]:
         """Recorded file keys equal to or below any of ``roots`` (keys, see ``file_key``)."""
@@ -218,7 +205,8 @@ class Store:
         chunk_terms: Sequence[Sequence[str]],
         files: dict[str, tuple[str, list[str]]],
     ) -> None:
-        """Steps 3–4: vectors first, then the catalog rows that make them count.
+        """Steps 3–4: chunk vectors first, then the catalog rows that make them count
+        (with the sentence vectors, which only the catalog keeps).
 
         :param docs: (article, path, chunks) per document.
         :param chunk_vectors: one per chunk, in the order of ``docs``' chunks.
@@ -236,9 +224,8 @@ class Store:
                 f"{got[1]} sentence vectors and {got[2]} term lists"
             )
         with self._access.write_step():
-            per_doc = [(article, chunks) for article, _, chunks in docs]
-            self.vectors.add(per_doc, chunk_vectors, sentence_vectors)
-            self.catalog.insert(docs, chunk_terms, files)
+            self.vectors.add([(article, chunks) for article, _, chunks in docs], chunk_vectors)
+            self.catalog.insert(docs, chunk_terms, files, sentence_vectors)
 
     def reconcile(self) -> int:
         """Delete vectors the catalog does not list (left by an interrupted run), and
@@ -329,7 +316,17 @@ class Store:
 
     def sentence_vectors(self, ids: list[str]) -> dict[str, np.ndarray]:
         """Stored sentence vectors (keys from ``sentence_id``); missing ids are left out."""
-        return self._access.read(lambda: self.vectors.sentence_vectors(ids))
+        self.refresh()
+        keys = {sentence_key(i): i for i in ids}
+        with self.faults.translated():
+            found = self.catalog.sentence_vectors(list(keys))
+        return {keys[k]: v for k, v in found.items()}
+
+    def upgrade(self) -> int:
+        """Move the sentence vectors of an index written before into the catalog, once
+        (see ``upgrades``); returns how many moved."""
+        with self._access.write_step():
+            return move_sentence_vectors(self.catalog, self.vectors)
 
     def documents(self) -> Iterator[tuple[str, str, str]]:
         """(doc_id, title, source) for every indexed document."""
@@ -338,8 +335,3 @@ class Store:
     def document_text(self, doc_id: str) -> str | None:
         """A document's full text, which chunk and citation offsets refer to; None if unknown."""
         return self.catalog.document_text(doc_id)
-
-
-def _root(path: str, source: str) -> str:
-    """The folder a file was ingested from, by its absolute path and its relative name."""
-    return path[: -len(source) - 1] if path.endswith("/" + source) else str(Path(path).parent)

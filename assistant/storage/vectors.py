@@ -1,11 +1,12 @@
-"""The vector index: one vector per chunk and one per sentence, kept in Chroma.
+"""The vector index: one vector per chunk, kept in Chroma and searched.
 
 Chroma runs embedded (``PersistentClient`` under ``DATA_DIR/chroma``) or as a server
-(``HttpClient``). Two collections per index: ``NAME`` for chunks (searched) and
-``NAME-sentences`` for sentences (the answerer scores sentences without re-embedding
-them). Every record carries its document's id, title, source and publication day as
-metadata, so deletes and filters need no other lookup. ``VectorIndex`` is what the
-``Store`` front needs from such an index; ``ChromaVectors`` is the real one.
+(``HttpClient``), with one collection ``NAME`` of chunks. Every record carries its
+document's id, title, source and publication day as metadata, so deletes and filters need
+no other lookup. ``VectorIndex`` is what the ``Store`` front needs from such an index;
+``ChromaVectors`` is the real one. Sentence vectors are never searched, so they live in
+the catalog; indexes written before kept them in a collection ``NAME-sentences``, which
+``legacy_sentences`` reads once so they can be moved.
 """
 
 from __future__ import annotations
@@ -27,11 +28,11 @@ from assistant.storage.chroma_client import (
     unavailable_message,
 )
 from assistant.storage.faults import Faults
-from assistant.storage.keys import day_number, sentence_id, unique_sentences
+from assistant.storage.keys import day_number
 from assistant.types import Article, Chunk
 
 log = logging.getLogger(__name__)
-BATCH = 500  # Chroma rejects very large single requests; this keeps each one small
+BATCH = 5000  # records per write request; Chroma's own limit may be lower (see ``_batch``)
 PAGE = 5000  # records per get() when listing a whole collection
 COSINE = {"hnsw": {"space": "cosine"}}
 
@@ -40,28 +41,21 @@ class VectorIndex(Protocol):
     """What the ``Store`` front needs from a vector index (Chroma, or a fake in tests)."""
 
     def add(
-        self,
-        docs: Sequence[tuple[Article, Sequence[Chunk]]],
-        chunk_vectors: np.ndarray,
-        sentence_vectors: np.ndarray,
+        self, docs: Sequence[tuple[Article, Sequence[Chunk]]], chunk_vectors: np.ndarray
     ) -> None:
-        """Upsert the chunks of ``docs`` and their ``unique_sentences``, vectors in that order."""
+        """Upsert the chunks of ``docs``, vectors in that order."""
         ...
 
     def delete_documents(self, doc_ids: Sequence[str]) -> None:
-        """Remove every chunk and sentence of these documents (unknown ids are ignored)."""
+        """Remove every chunk of these documents (unknown ids are ignored)."""
         ...
 
     def delete_chunks(self, chunk_ids: Sequence[str]) -> None:
-        """Remove these chunks (not their sentences)."""
+        """Remove these chunks."""
         ...
 
     def chunk_count(self) -> int:
         """How many chunk vectors are stored."""
-        ...
-
-    def sentence_count(self) -> int:
-        """How many sentence vectors are stored."""
         ...
 
     def chunk_documents(self) -> dict[str, str]:
@@ -75,8 +69,13 @@ class VectorIndex(Protocol):
         (a Chroma metadata filter over doc_id, source, published_day)."""
         ...
 
-    def sentence_vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
-        """sentence_id → float32 vector for those of ``ids`` that are stored."""
+    def legacy_sentences(self) -> Iterator[list[tuple[str, np.ndarray]]]:
+        """Pages of (sentence_id, vector) an older index kept beside its chunks, then
+        nothing; none for an index that never had them."""
+        ...
+
+    def drop_legacy_sentences(self) -> None:
+        """Remove what ``legacy_sentences`` read (once the catalog holds it)."""
         ...
 
     def clear(self) -> None:
@@ -93,13 +92,13 @@ class VectorIndex(Protocol):
 
 
 class ChromaVectors:
-    """Chunk and sentence collections in one Chroma client; connection failures raise
+    """The chunk collection in one Chroma client; connection failures raise
     ``StoreUnavailable`` with a message saying what to do, a full disk ``StoreFull``, a
     damaged store ``IndexDamaged``, and a view older than the files ``StaleIndex``.
 
     :param client: an open Chroma client, or ``Opened`` with its read-only copy (``connect``
         makes one from settings; tests may pass an ``EphemeralClient``). Closed by ``close``.
-    :param collection: the chunk collection's name; sentences go to ``NAME-sentences``.
+    :param collection: the chunk collection's name.
     :param explain: turns a connection failure into the message users see.
     :param reconnect: opens a new client for ``reopen`` (None: ``reopen`` does nothing).
     :param faults: where the store lives, to name it in full-disk and damage errors.
@@ -150,9 +149,6 @@ class ChromaVectors:
             self.chunks = self._client.get_or_create_collection(
                 self._name, embedding_function=None, configuration=COSINE
             )
-            self.sentences = self._client.get_or_create_collection(
-                f"{self._name}-sentences", embedding_function=None, configuration=COSINE
-            )
         except Exception as exc:  # the server can die between heartbeat and this call
             raise self._mapped(exc) from exc
 
@@ -181,51 +177,39 @@ class ChromaVectors:
             raise mapped from exc
 
     def add(
-        self,
-        docs: Sequence[tuple[Article, Sequence[Chunk]]],
-        chunk_vectors: np.ndarray,
-        sentence_vectors: np.ndarray,
+        self, docs: Sequence[tuple[Article, Sequence[Chunk]]], chunk_vectors: np.ndarray
     ) -> None:
-        """Upsert chunks (with their text) and sentences in batches of ``BATCH``."""
-        chunk_rows: list[tuple[str, str, dict[str, Any]]] = []
-        sentence_rows: list[tuple[str, dict[str, Any]]] = []
+        """Upsert chunks (with their text) in requests as large as Chroma takes."""
+        rows: list[tuple[str, str, dict[str, Any]]] = []
         for article, chunks in docs:
             base = chroma_metadata(article)
             for c in chunks:
                 meta = {**base, "chunk_id": c.chunk_id, "start": c.start, "end": c.end}
-                chunk_rows.append((c.chunk_id, c.text, meta))
-            for span in unique_sentences(chunks):
-                meta = {**base, "start": span.start, "end": span.end}
-                sentence_rows.append((sentence_id(article.doc_id, span), meta))
-        if len(chunk_rows) != len(chunk_vectors) or len(sentence_rows) != len(sentence_vectors):
-            raise ValueError(
-                f"{len(chunk_rows)} chunks and {len(sentence_rows)} sentences, but "
-                f"{len(chunk_vectors)} and {len(sentence_vectors)} vectors"
-            )
-        for lo in range(0, len(chunk_rows), BATCH):
-            part = chunk_rows[lo : lo + BATCH]
+                rows.append((c.chunk_id, c.text, meta))
+        if len(rows) != len(chunk_vectors):
+            raise ValueError(f"{len(rows)} chunks but {len(chunk_vectors)} vectors")
+        step = self._batch()
+        for lo in range(0, len(rows), step):
+            part = rows[lo : lo + step]
             self._call(
                 self.chunks.upsert,
                 ids=[r[0] for r in part],
                 documents=[r[1] for r in part],
                 metadatas=[r[2] for r in part],
-                embeddings=chunk_vectors[lo : lo + BATCH],
-            )
-        for lo in range(0, len(sentence_rows), BATCH):
-            part = sentence_rows[lo : lo + BATCH]
-            self._call(
-                self.sentences.upsert,
-                ids=[r[0] for r in part],
-                metadatas=[r[1] for r in part],
-                embeddings=sentence_vectors[lo : lo + BATCH],
+                embeddings=chunk_vectors[lo : lo + step],
             )
 
+    def _batch(self) -> int:
+        """Records per write: ``BATCH``, or less where the client says it takes less."""
+        try:
+            return max(1, min(BATCH, int(self._client.get_max_batch_size())))
+        except Exception:  # an old client or a server that does not say
+            return 500
+
     def delete_documents(self, doc_ids: Sequence[str]) -> None:
-        """Delete by the ``doc_id`` metadata in both collections."""
+        """Delete by the ``doc_id`` metadata."""
         for part in _batches(doc_ids):
-            where = {"doc_id": {"$in": list(part)}}
-            self._call(self.chunks.delete, where=where)
-            self._call(self.sentences.delete, where=where)
+            self._call(self.chunks.delete, where={"doc_id": {"$in": list(part)}})
 
     def delete_chunks(self, chunk_ids: Sequence[str]) -> None:
         """Delete chunk records by id."""
@@ -235,10 +219,6 @@ class ChromaVectors:
     def chunk_count(self) -> int:
         """The chunk collection's size."""
         return int(self._call(self.chunks.count))
-
-    def sentence_count(self) -> int:
-        """The sentence collection's size."""
-        return int(self._call(self.sentences.count))
 
     def chunk_documents(self) -> dict[str, str]:
         """Every chunk's doc_id, read in pages of ``PAGE``."""
@@ -268,20 +248,35 @@ class ChromaVectors:
         )
         return [(i, 1.0 - d) for i, d in zip(res["ids"][0], res["distances"][0], strict=True)]
 
-    def sentence_vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
-        """Stored sentence vectors by id; missing ids are left out."""
-        if not ids:
-            return {}
-        got = self._call(self.sentences.get, ids=list(ids), include=["embeddings"])
-        return {
-            i: np.asarray(v, dtype=np.float32)
-            for i, v in zip(got["ids"], got["embeddings"], strict=True)
-        }
+    def _legacy(self) -> Any | None:
+        """The sentence collection of an index written before, or None."""
+        name = f"{self._name}-sentences"
+        names = {getattr(c, "name", c) for c in self._call(self._client.list_collections)}
+        return self._call(self._client.get_collection, name) if name in names else None
+
+    def legacy_sentences(self) -> Iterator[list[tuple[str, np.ndarray]]]:
+        """Pages of ``PAGE`` (sentence_id, vector) from the old sentence collection."""
+        old = self._legacy()
+        if old is None:
+            return
+        offset = 0
+        while True:
+            got = self._call(old.get, include=["embeddings"], limit=PAGE, offset=offset)
+            if not got["ids"]:
+                return
+            vectors = np.asarray(got["embeddings"], dtype=np.float32)
+            yield list(zip(got["ids"], vectors, strict=True))
+            offset += len(got["ids"])
+
+    def drop_legacy_sentences(self) -> None:
+        """Delete the old sentence collection, if there is one."""
+        if self._legacy() is not None:
+            self._call(self._client.delete_collection, f"{self._name}-sentences")
 
     def clear(self) -> None:
-        """Drop both collections and create them empty."""
-        for col in (self.chunks, self.sentences):
-            self._call(self._client.delete_collection, col.name)
+        """Drop the collection (and an old sentence one) and create it empty."""
+        self.drop_legacy_sentences()
+        self._call(self._client.delete_collection, self.chunks.name)
         self._open_collections()
 
     @property
@@ -322,6 +317,7 @@ def chroma_metadata(article: Article) -> dict[str, Any]:
     return meta
 
 
-def _batches(items: Sequence[str]) -> Iterator[Sequence[str]]:
-    for lo in range(0, len(items), BATCH):
-        yield items[lo : lo + BATCH]
+def _batches(items: Sequence[str], size: int = 500) -> Iterator[Sequence[str]]:
+    """Ids in groups small enough for one ``$in`` filter or id list."""
+    for lo in range(0, len(items), size):
+        yield items[lo : lo + size]

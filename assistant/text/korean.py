@@ -82,5 +82,3 @@ def _term(form: str, tag: str) -> str:
     if tag.startswith(("VV", "VA")):
         return form + "다"
     return form.lower()
-
-

@@ -39,6 +39,7 @@ def configured_answerers(settings: Settings) -> list[str]:
         names.append("openai")
     return list(dict.fromkeys(names))
 
+
 def endpoint(settings: Settings, kind: str, servers: LocalServers) -> tuple[str | None, str]:
     """(base URL, API key) for an answerer kind; local servers get a placeholder key."""
     key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None

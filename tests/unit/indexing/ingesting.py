@@ -28,7 +28,18 @@ class PassageEmbedder:
 
     settings: Settings = field(default_factory=Settings)
     dim: int = DIM
-    calls: list[int] = field(default_factory=list)
+    calls: list[int] = field(default_factory=list)  # texts per embed_passages call
+    chunk_calls: list[int] = field(default_factory=list)  # chunks per embed_chunks call
+
+    def embed_chunks(
+        self, texts: list[str], spans: list[list[tuple[int, int]]]
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """The chunk's vector and its spans' (as the e5 Embedder's one pass gives them)."""
+        self.chunk_calls.append(len(texts))
+        vectors = self.embed_passages(texts)
+        return vectors, [
+            self.embed_passages([t[s:e] for s, e in sp]) for t, sp in zip(texts, spans, strict=True)
+        ]
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         self.calls.append(len(texts))

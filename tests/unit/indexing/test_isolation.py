@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import tiktoken
 
-from assistant.indexing import ingest
+from assistant.indexing import embedding
 from assistant.indexing.ingest import Ingester
 from assistant.indexing.limits import Limits
 from assistant.text.korean import KoreanAnalyzer
@@ -143,7 +143,7 @@ def test_any_error_in_one_file_costs_only_that_file(
 def test_embedding_moves_in_slices_on_a_big_file(
     ingester: Ingester, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(ingest, "EMBED_SLICE", 8)
+    monkeypatch.setattr(embedding, "EMBED_SLICE", 8)
     folder = tmp_path / "news"
     folder.mkdir()
     sentences = " ".join(f"서울시는 {i}번 버스 노선을 새로 발표했다." for i in range(400))
@@ -152,5 +152,12 @@ def test_embedding_moves_in_slices_on_a_big_file(
     embedder = ingester.embedder
     assert isinstance(embedder, PassageEmbedder)
     assert report.chunks_embedded > 16  # several slices of chunks …
-    assert max(embedder.calls) <= 8  # … none bigger than one slice (the bar moves after each)
-    assert sum(embedder.calls) == report.chunks_embedded + report.sentences_embedded
+    # … none bigger than one slice (the bar moves after each); one pass gives the
+    # sentences' vectors too ("pooled", the default)
+    assert max(embedder.chunk_calls) <= 8 and len(embedder.chunk_calls) > 2
+    assert sum(embedder.chunk_calls) == report.chunks_embedded
+    assert report.sentences_embedded >= 400  # every sentence once, though chunks overlap
+    _, chunks = ingester.store.counts()
+    assert chunks == report.chunks_embedded
+    stored = ingester.store.catalog._db.execute("SELECT COUNT(*) FROM sentence_vectors")
+    assert stored.fetchone()[0] == report.sentences_embedded

@@ -8,12 +8,11 @@ from what the real index does. ``log`` records each call (for write-order tests)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
-from assistant.storage.keys import sentence_id, unique_sentences
 from assistant.storage.vectors import chroma_metadata
 from assistant.types import Article, Chunk
 
@@ -23,11 +22,12 @@ class Crash(BaseException):
 
 
 class MemoryVectors:
-    """Chunk and sentence records in dicts: id → (vector, metadata)."""
+    """Chunk records in a dict: id → (vector, metadata); ``legacy`` stands for the
+    sentence collection an index of an earlier version had (sentence_id → vector)."""
 
     def __init__(self) -> None:
         self.chunks: dict[str, tuple[np.ndarray, dict[str, Any]]] = {}
-        self.sentences: dict[str, tuple[np.ndarray, dict[str, Any]]] = {}
+        self.legacy: dict[str, np.ndarray] | None = None
         self.log: list[str] = []
         self.fail_on: str | None = None
         self.closed = False
@@ -42,30 +42,23 @@ class MemoryVectors:
         self.log.append(f"vectors.{name}")
 
     def add(
-        self,
-        docs: Sequence[tuple[Article, Sequence[Chunk]]],
-        chunk_vectors: np.ndarray,
-        sentence_vectors: np.ndarray,
+        self, docs: Sequence[tuple[Article, Sequence[Chunk]]], chunk_vectors: np.ndarray
     ) -> None:
         self._enter("add")
+        if sum(len(chunks) for _, chunks in docs) != len(chunk_vectors):
+            raise ValueError("chunks and vectors differ in number")
         chunk_rows = iter(chunk_vectors)
-        sentence_rows = iter(sentence_vectors)
         for article, chunks in docs:
             base = chroma_metadata(article)
             for c in chunks:
                 meta = {**base, "chunk_id": c.chunk_id, "start": c.start, "end": c.end}
                 self.chunks[c.chunk_id] = (np.asarray(next(chunk_rows)), meta)
-            for span in unique_sentences(chunks):
-                meta = {**base, "start": span.start, "end": span.end}
-                vector = np.asarray(next(sentence_rows))
-                self.sentences[sentence_id(article.doc_id, span)] = (vector, meta)
 
     def delete_documents(self, doc_ids: Sequence[str]) -> None:
         self._enter("delete_documents")
         gone = set(doc_ids)
-        for records in (self.chunks, self.sentences):
-            for key in [k for k, (_, m) in records.items() if m.get("doc_id") in gone]:
-                del records[key]
+        for key in [k for k, (_, m) in self.chunks.items() if m.get("doc_id") in gone]:
+            del self.chunks[key]
 
     def delete_chunks(self, chunk_ids: Sequence[str]) -> None:
         self._enter("delete_chunks")
@@ -74,9 +67,6 @@ class MemoryVectors:
 
     def chunk_count(self) -> int:
         return len(self.chunks)
-
-    def sentence_count(self) -> int:
-        return len(self.sentences)
 
     def chunk_documents(self) -> dict[str, str]:
         return {cid: str(meta.get("doc_id", "")) for cid, (_, meta) in self.chunks.items()}
@@ -95,17 +85,19 @@ class MemoryVectors:
         scored.sort(key=lambda pair: -pair[1])
         return scored[:k]
 
-    def sentence_vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
-        return {
-            i: np.asarray(self.sentences[i][0], dtype=np.float32)
-            for i in ids
-            if i in self.sentences
-        }
+    def legacy_sentences(self) -> Iterator[list[tuple[str, np.ndarray]]]:
+        items = list((self.legacy or {}).items())
+        for lo in range(0, len(items), 2):  # pages of two, so paging is exercised
+            yield items[lo : lo + 2]
+
+    def drop_legacy_sentences(self) -> None:
+        self._enter("drop_legacy_sentences")
+        self.legacy = None
 
     def clear(self) -> None:
         self._enter("clear")
         self.chunks.clear()
-        self.sentences.clear()
+        self.legacy = None
 
     def reopen(self) -> None:
         """Nothing is cached apart from the records; count the call for refresh tests."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import pytest
 
 from assistant.storage.keys import unique_sentences
 from assistant.types import Article, Chunk, Span
@@ -91,3 +92,8 @@ MISSILE = make_doc(
     source="news/c.txt",
     published="2026-01-06",
 )
+
+
+def near(vector: np.ndarray) -> object:
+    """``vector`` as a stored sentence vector reads back: rounded through float16."""
+    return pytest.approx(vector, rel=1e-3, abs=1e-3)

@@ -23,7 +23,7 @@ from assistant.settings import Settings
 from assistant.storage import sqlite_file
 from assistant.storage.catalog import Catalog
 from assistant.storage.chroma_client import Opened
-from assistant.storage.keys import sentence_id
+from assistant.storage.keys import sentence_id, unique_sentences
 from assistant.storage.store import Store
 from assistant.storage.vectors import ChromaVectors
 from assistant.storage.write_lock import LOCK_NAME
@@ -65,6 +65,8 @@ def test_a_reader_reopens_after_another_process_writes(pair: tuple[Store, Store]
     assert lexical.search(["불꽃축제에"], 3)[0][0] == "busan#0"
     reader.dense_search(np.ones(8, dtype=np.float32), 3)
     reader.get_chunks(["busan#0"])
+    busan = [sentence_id("busan", s) for s in unique_sentences(BUSAN[1])]
+    assert set(reader.sentence_vectors(busan)) == set(busan)  # the writer's, from the catalog
     assert _reopened(reader) == 1  # once per change, not once per read
 
 
@@ -85,18 +87,28 @@ class StaleVectors(MemoryVectors):
         super().__init__()
         self.stale = stale
 
-    def sentence_vectors(self, ids):  # type: ignore[no-untyped-def]
+    def search(self, vector, k, where=None):  # type: ignore[no-untyped-def]
         if self.stale > self.reopened:
             raise StaleIndex("Error executing plan: Internal error: Error finding id")
-        return super().sentence_vectors(ids)
+        return super().search(vector, k, where)
 
 
 def test_a_stale_read_is_retried_once_after_reopening(settings: Settings) -> None:
     with Store(settings, vectors=StaleVectors(stale=1)) as store:
+        args = add_args([SEOUL], A)
+        store.add(*args)
+        assert store.dense_search(args[1][1], k=1)[0][0] == "seoul#1"
+        assert _reopened(store) == 1
+
+
+def test_sentence_vectors_are_read_from_the_catalog_not_the_vector_index(
+    settings: Settings,
+) -> None:
+    with Store(settings, vectors=StaleVectors(stale=5)) as store:  # Chroma would fail
         store.add(*add_args([SEOUL], A))
         key = sentence_id("seoul", SEOUL[1][0].sentences[0])
-        assert list(store.sentence_vectors([key])) == [key]
-        assert _reopened(store) == 1
+        assert list(store.sentence_vectors([key, "nope@0"])) == [key]
+        assert _reopened(store) == 0
 
 
 def test_a_read_still_stale_after_reopening_names_the_store_to_rebuild(
@@ -106,7 +118,7 @@ def test_a_read_still_stale_after_reopening_names_the_store_to_rebuild(
         Store(settings, vectors=StaleVectors(stale=2)) as store,
         pytest.raises(IndexDamaged) as info,
     ):
-        store.sentence_vectors(["seoul@0"])
+        store.dense_search(np.ones(8, dtype=np.float32), 3)
     message = str(info.value)
     assert str(settings.data_dir / "chroma") in message and "ingest --rebuild" in message
 
@@ -117,11 +129,12 @@ def test_a_catalog_file_replaced_by_another_process_is_reopened(
     reader, _ = pair
     reader.add(*add_args([SEOUL], A))
     fresh = Catalog(tmp_path / "new.sqlite")  # a rebuild elsewhere, swapped in whole
-    listed, _, _, terms, files = add_args([BUSAN], B)
-    fresh.insert(listed, terms, files)
+    listed, _, sentence_vecs, terms, files = add_args([BUSAN], B)
+    fresh.insert(listed, terms, files, sentence_vecs)
     fresh.close()
     os.replace(tmp_path / "new.sqlite", settings.index_dir / "catalog.sqlite")
     assert set(reader.get_chunks(["seoul#0", "busan#0"])) == {"busan#0"}
+    assert list(reader.sentence_vectors(["seoul@0", "busan@0"])) == ["busan@0"]
     assert reader.counts() == (1, 1) and _reopened(reader) == 1
 
 

@@ -8,15 +8,27 @@ import dataclasses
 import sqlite3
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from assistant.storage.catalog import Catalog
-from tests.unit.storage.samples import BUSAN, MISSILE, SEOUL, add_args
+from assistant.storage.keys import unique_sentences
+from tests.unit.storage.samples import BUSAN, MISSILE, SEOUL, add_args, near
 
 
-def _insert(catalog: Catalog, docs, path: str, sha: str = "sha") -> None:
-    listed, _, _, terms, files = add_args(docs, path, sha)
-    catalog.insert(listed, terms, files)
+def _insert(catalog: Catalog, docs, path: str, sha: str = "sha", seed: int = 0) -> np.ndarray:
+    """List ``docs``; returns the sentence vectors given (in ``unique_sentences`` order)."""
+    listed, _, sentence_vecs, terms, files = add_args(docs, path, sha, seed=seed)
+    catalog.insert(listed, terms, files, sentence_vecs)
+    return sentence_vecs
+
+
+def _sentence_keys(docs) -> list[tuple[str, int]]:
+    return [(a.doc_id, s.start) for a, cs in docs for s in unique_sentences(cs)]
+
+
+def _stored_sentences(catalog: Catalog, docs) -> dict[tuple[str, int], np.ndarray]:
+    return catalog.sentence_vectors(_sentence_keys(docs))
 
 
 @pytest.fixture()
@@ -37,6 +49,7 @@ def test_schema_is_the_on_disk_format_of_existing_indexes(catalog: Catalog) -> N
         "doc_id", "path", "hash", "title", "source", "url", "published", "metadata", "text",
     ]  # fmt: skip
     assert columns("chunks") == ["chunk_id", "doc_id", "idx", "start", "end", "sentences", "terms"]
+    assert columns("sentence_vectors") == ["doc_id", "start", "vector"]
 
 
 def test_rows_survive_reopening(tmp_path: Path) -> None:
@@ -119,8 +132,52 @@ def test_delete_unlists_documents_chunks_and_files(catalog: Catalog) -> None:
 
 def test_insert_replaces_a_document_with_the_same_id(catalog: Catalog) -> None:
     _insert(catalog, [SEOUL], "/corpus/a.txt", sha="one")
-    _insert(catalog, [SEOUL], "/corpus/a.txt", sha="two")
+    second = _insert(catalog, [SEOUL], "/corpus/a.txt", sha="two", seed=10)
     assert catalog.counts() == (1, 2) and catalog.file_sha("/corpus/a.txt") == "two"
+    got = _stored_sentences(catalog, [SEOUL])
+    assert len(got) == 3
+    for key, vector in zip(_sentence_keys([SEOUL]), second, strict=True):
+        assert got[key] == near(vector)
+
+
+def test_sentence_vectors_are_stored_once_each_as_float16(catalog: Catalog) -> None:
+    given = _insert(catalog, [SEOUL, BUSAN, MISSILE], "/corpus/all.jsonl")
+    keys = _sentence_keys([SEOUL, BUSAN, MISSILE])
+    assert len(keys) == len(set(keys)) == len(given) == 7  # overlapping chunks share some
+    got = catalog.sentence_vectors([*keys, ("seoul", 9999), ("nope", 0)])
+    assert set(got) == set(keys)
+    for key, vector in zip(keys, given, strict=True):
+        assert got[key].dtype == np.float32 and got[key] == near(vector)
+    assert catalog.sentence_vectors([]) == {}
+    with contextlib.closing(sqlite3.connect(catalog.path)) as db:
+        blob = db.execute("SELECT vector FROM sentence_vectors LIMIT 1").fetchone()[0]
+    assert len(blob) == 2 * given.shape[1]  # float16
+
+
+def test_sentence_vectors_survive_reopening_and_go_with_their_document(tmp_path: Path) -> None:
+    first = Catalog(tmp_path / "catalog.sqlite")
+    given = _insert(first, [SEOUL, BUSAN], "/corpus/a.jsonl")
+    first.close()
+    again = Catalog(tmp_path / "catalog.sqlite")
+    try:
+        got = _stored_sentences(again, [SEOUL, BUSAN])
+        assert len(got) == 5
+        for key, vector in zip(_sentence_keys([SEOUL, BUSAN]), given, strict=True):
+            assert got[key] == near(vector)
+        again.delete(["seoul"], [])
+        assert _stored_sentences(again, [SEOUL]) == {}
+        assert set(_stored_sentences(again, [BUSAN])) == set(_sentence_keys([BUSAN]))
+    finally:
+        again.close()
+
+
+def test_sentence_vectors_can_be_added_without_a_new_generation(catalog: Catalog) -> None:
+    _insert(catalog, [BUSAN], "/corpus/b.txt")
+    generation = catalog.generation
+    vector = np.arange(8, dtype=np.float32) / 8
+    catalog.add_sentence_vectors([("busan", 0, vector)])
+    assert catalog.generation == generation
+    assert catalog.sentence_vectors([("busan", 0)])[("busan", 0)] == pytest.approx(vector)
 
 
 def test_clear_empties_everything_but_the_generation(catalog: Catalog) -> None:
@@ -130,6 +187,7 @@ def test_clear_empties_everything_but_the_generation(catalog: Catalog) -> None:
     assert catalog.counts() == (0, 0)
     assert catalog.meta("embedding_model") is None
     assert catalog.files_under([Path("/")]) == []
+    assert _stored_sentences(catalog, [SEOUL, BUSAN]) == {}
     assert catalog.generation == 2
 
 

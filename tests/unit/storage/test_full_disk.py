@@ -21,6 +21,7 @@ from assistant.errors import IndexDamaged, StoreFull, StoreReadOnly
 from assistant.settings import Settings
 from assistant.storage import faults as faults_module
 from assistant.storage.faults import Faults
+from assistant.storage.keys import sentence_id, unique_sentences
 from assistant.storage.store import Store
 from tests.unit.storage.memory_vectors import MemoryVectors
 from tests.unit.storage.samples import BUSAN, MISSILE, SEOUL, add_args
@@ -96,13 +97,19 @@ class FullAfterWriting(MemoryVectors):
     """Chroma on a full disk: the records reach its log, then compaction fails. They are
     applied once space is freed, so the upsert half-happened."""
 
-    def add(self, docs, chunk_vectors, sentence_vectors):  # type: ignore[no-untyped-def]
-        super().add(docs, chunk_vectors, sentence_vectors)
+    def add(self, docs, chunk_vectors):  # type: ignore[no-untyped-def]
+        super().add(docs, chunk_vectors)
         raise OSError(errno.ENOSPC, "No space left on device")
 
 
+ALL_SENTENCES = [
+    sentence_id(a.doc_id, s) for a, cs in (SEOUL, BUSAN, MISSILE) for s in unique_sentences(cs)
+]
+
+
 def _state(store: Store, vectors: MemoryVectors) -> tuple:
-    return store.counts(), store.catalog.chunk_ids(), set(vectors.chunks), set(vectors.sentences)
+    sentences = set(store.sentence_vectors(ALL_SENTENCES))
+    return store.counts(), store.catalog.chunk_ids(), set(vectors.chunks), sentences
 
 
 def test_a_full_disk_in_the_vector_upsert_leaves_the_index_as_before(tmp_path: Path) -> None:
@@ -111,6 +118,7 @@ def test_a_full_disk_in_the_vector_upsert_leaves_the_index_as_before(tmp_path: P
         MemoryVectors.add(vectors, *_vector_args([BUSAN]))
         store.catalog.insert(*_catalog_args([BUSAN], B))
         before = _state(store, vectors)
+        assert len(before[3]) == 2  # busan's sentence vectors
         generation = store.generation
         with pytest.raises(StoreFull, match="DATA_DIR"):
             store.add(*add_args([SEOUL, MISSILE], A))
@@ -125,6 +133,7 @@ def test_a_full_disk_in_the_catalog_insert_leaves_the_index_as_before(tmp_path: 
     with Store(Settings(data_dir=tmp_path), vectors=vectors) as store:
         store.add(*add_args([BUSAN], B))
         before = _state(store, vectors)
+        assert len(before[3]) == 2  # busan's sentence vectors
         generation = store.generation
         db = store.catalog._db  # cap the file where it is: the next insert does not fit
         pages = db.execute("PRAGMA page_count").fetchone()[0]
@@ -138,16 +147,17 @@ def test_a_full_disk_in_the_catalog_insert_leaves_the_index_as_before(tmp_path: 
         db.execute("PRAGMA max_page_count = 1073741823")  # space freed: the batch goes in
         store.add(*add_args([SEOUL, MISSILE], A))
         assert store.counts() == (3, 4)
+        assert set(store.sentence_vectors(ALL_SENTENCES)) == set(ALL_SENTENCES)
 
 
 def _vector_args(docs):  # type: ignore[no-untyped-def]
-    listed, chunk_vecs, sentence_vecs, _, _ = add_args(docs, B)
-    return [(a, cs) for a, _, cs in listed], chunk_vecs, sentence_vecs
+    listed, chunk_vecs, _, _, _ = add_args(docs, B)
+    return [(a, cs) for a, _, cs in listed], chunk_vecs
 
 
 def _catalog_args(docs, path):  # type: ignore[no-untyped-def]
-    listed, _, _, terms, files = add_args(docs, path)
-    return listed, terms, files
+    listed, _, sentence_vecs, terms, files = add_args(docs, path)
+    return listed, terms, files, sentence_vecs
 
 
 def _padded(args):  # type: ignore[no-untyped-def]

@@ -12,10 +12,10 @@ import pytest
 
 from assistant.errors import IndexMismatch
 from assistant.settings import Settings
-from assistant.storage.keys import sentence_id
+from assistant.storage.keys import sentence_id, unique_sentences
 from assistant.storage.store import Store
 from tests.unit.storage.memory_vectors import Crash, MemoryVectors
-from tests.unit.storage.samples import BUSAN, MISSILE, SEOUL, add_args
+from tests.unit.storage.samples import BUSAN, MISSILE, SEOUL, Doc, add_args, near
 
 A = "/corpus/news/a.jsonl"
 
@@ -49,6 +49,16 @@ def _consistent(store: Store, vectors: MemoryVectors) -> None:
     assert set(vectors.chunks) == store.catalog.chunk_ids()
 
 
+def _sentence_ids(docs: list[Doc]) -> list[str]:
+    """Every sentence's id, in the order their vectors are given to ``add``."""
+    return [sentence_id(a.doc_id, s) for a, cs in docs for s in unique_sentences(cs)]
+
+
+def _sentences(store: Store, docs: list[Doc]) -> dict[str, np.ndarray]:
+    """The stored sentence vectors of ``docs``."""
+    return store.sentence_vectors(_sentence_ids(docs))
+
+
 def test_writes_go_catalog_delete_vectors_delete_upsert_catalog_insert(
     store: Store, vectors: MemoryVectors
 ) -> None:
@@ -69,7 +79,8 @@ def test_writes_go_catalog_delete_vectors_delete_upsert_catalog_insert(
 def test_added_documents_are_readable(store: Store, vectors: MemoryVectors) -> None:
     store.add(*add_args([SEOUL, BUSAN], A, sha="abc"))
     assert store.counts() == (2, 3) and vectors.chunk_count() == 3
-    assert vectors.sentence_count() == 5  # seoul's middle sentence is in both its chunks
+    assert len(_sentences(store, [SEOUL, BUSAN])) == 5  # seoul's middle one is in both chunks
+    assert store.sentence_vectors([]) == {}
     assert store.file_sha(A) == "abc" and store.file_doc_ids(A) == ["seoul", "busan"]
     assert store.files_under([Path("/corpus")]) == [A]
     assert store.doc_hashes(["busan"]) == {"busan": (BUSAN[0].content_hash, A)}
@@ -78,7 +89,7 @@ def test_added_documents_are_readable(store: Store, vectors: MemoryVectors) -> N
     assert sorted(d for d, _, _ in store.documents()) == ["busan", "seoul"]
     key = sentence_id("seoul", SEOUL[1][0].sentences[1])
     got = store.sentence_vectors([key, "nope@0"])
-    assert list(got) == [key] and got[key].shape == (8,)
+    assert list(got) == [key] and got[key].shape == (8,) and got[key].dtype == np.float32
 
 
 def test_dense_search_passes_the_filter_through(store: Store, vectors: MemoryVectors) -> None:
@@ -111,9 +122,10 @@ def test_a_crash_before_the_catalog_insert_leaves_only_unlisted_vectors(
         store.add(*add_args([SEOUL], A))
     assert vectors.chunk_count() == 3  # the vectors landed …
     assert store.counts() == (1, 1) and store.file_sha(A) is None  # … the catalog never knew
+    assert _sentences(store, [SEOUL]) == {}  # … nor of its sentence vectors
     assert store.reconcile() == 1  # one stray document
     assert set(vectors.chunks) == {"busan#0"}
-    assert {m["doc_id"] for _, m in vectors.sentences.values()} == {"busan"}
+    assert set(_sentences(store, [SEOUL, BUSAN])) == set(_sentence_ids([BUSAN]))
 
 
 def test_a_crash_after_the_catalog_delete_is_repaired(store: Store, vectors: MemoryVectors) -> None:
@@ -142,10 +154,13 @@ def test_reconcile_drops_chunks_a_listed_document_no_longer_has(
     store.add(*add_args([SEOUL], A))
     leftover, meta = vectors.chunks["seoul#1"]
     vectors.chunks["seoul#9"] = (leftover, {**meta, "chunk_id": "seoul#9"})
-    sentences = dict(vectors.sentences)
+    sentences = _sentences(store, [SEOUL])
+    assert len(sentences) == 3
     assert store.reconcile() == 1
     assert set(vectors.chunks) == {"seoul#0", "seoul#1"}
-    assert vectors.sentences == sentences  # a listed document keeps its sentence vectors
+    after = _sentences(store, [SEOUL])  # a listed document keeps its sentence vectors
+    assert set(after) == set(sentences)
+    assert all(np.array_equal(after[k], v) for k, v in sentences.items())
     assert store.reconcile() == 0  # consistent: nothing more to do
 
 
@@ -165,7 +180,8 @@ def test_clear_unlists_first_and_keeps_the_generation_counting(
     vectors.log.clear()
     store.clear()
     assert vectors.log == ["catalog.clear", "vectors.clear"]
-    assert store.counts() == (0, 0) and vectors.chunk_count() == vectors.sentence_count() == 0
+    assert store.counts() == (0, 0) and vectors.chunk_count() == 0
+    assert _sentences(store, [SEOUL, BUSAN]) == {}
     assert store.meta("embedding_model") is None and store.generation == 2
     assert len(store.lexical()) == 0
 
@@ -254,5 +270,8 @@ def test_vectors_and_their_order_reach_the_index(store: Store, vectors: MemoryVe
     args = add_args([SEOUL], A, seed=5)
     store.add(*args)
     np.testing.assert_array_equal(vectors.chunks["seoul#1"][0], args[1][1])
-    first = SEOUL[1][0].sentences[0]
-    np.testing.assert_array_equal(vectors.sentences[sentence_id("seoul", first)][0], args[2][0])
+    got = _sentences(store, [SEOUL])
+    ids = _sentence_ids([SEOUL])
+    assert ids[0] == sentence_id("seoul", SEOUL[1][0].sentences[0]) and set(got) == set(ids)
+    for key, vector in zip(ids, args[2], strict=True):
+        assert got[key] == near(vector)

@@ -20,11 +20,12 @@ from chromadb.config import Settings as ChromaSettings
 
 from assistant.errors import StoreUnavailable
 from assistant.settings import Settings
-from assistant.storage.keys import sentence_id
+from assistant.storage import vectors as vectors_module
 from assistant.storage.store import Store
 from assistant.storage.vectors import ChromaVectors, VectorIndex, unavailable_message
+from tests.unit.storage.legacy import has_old_sentences, old_sentences, write_old_sentences
 from tests.unit.storage.memory_vectors import MemoryVectors
-from tests.unit.storage.samples import BUSAN, MISSILE, SEOUL, add_args
+from tests.unit.storage.samples import BUSAN, MISSILE, SEOUL, add_args, make_doc
 
 CHROMA = ChromaSettings(anonymized_telemetry=False)
 
@@ -40,37 +41,35 @@ def index(request: pytest.FixtureRequest) -> Iterator[VectorIndex]:
     vectors.close()
 
 
-def _fill(index: VectorIndex, seed: int = 0) -> tuple:
-    docs, chunk_vecs, sentence_vecs, _, _ = add_args([SEOUL, BUSAN, MISSILE], "/c", seed=seed)
-    index.add([(a, cs) for a, _, cs in docs], chunk_vecs, sentence_vecs)
-    return chunk_vecs, sentence_vecs
+def _fill(index: VectorIndex, seed: int = 0):
+    """Add SEOUL, BUSAN and MISSILE; returns their chunk vectors."""
+    docs, chunk_vecs, _, _, _ = add_args([SEOUL, BUSAN, MISSILE], "/c", seed=seed)
+    index.add([(a, cs) for a, _, cs in docs], chunk_vecs)
+    return chunk_vecs
 
 
-def test_add_stores_chunks_and_each_sentence_once(index: VectorIndex) -> None:
-    _, sentence_vecs = _fill(index)
-    assert index.chunk_count() == 4 and index.sentence_count() == 7
+def test_add_stores_each_chunk_once_and_no_sentences(index: VectorIndex) -> None:
+    _fill(index)
+    assert index.chunk_count() == 4
     assert index.chunk_documents() == {
         "seoul#0": "seoul",
         "seoul#1": "seoul",
         "busan#0": "busan",
         "missile#0": "missile",
     }
-    first = sentence_id("seoul", SEOUL[1][0].sentences[0])
-    got = index.sentence_vectors([first, "nope@0"])
-    assert list(got) == [first]
-    assert got[first] == pytest.approx(sentence_vecs[0], abs=1e-6)
-    assert index.sentence_vectors([]) == {}
+    # sentence vectors live in the catalog now: no sentence collection is written
+    assert not has_old_sentences(index) and list(index.legacy_sentences()) == []
 
 
 def test_upsert_replaces_records_with_the_same_id(index: VectorIndex) -> None:
     _fill(index, seed=0)
-    chunk_vecs, _ = _fill(index, seed=10)
+    chunk_vecs = _fill(index, seed=10)
     assert index.chunk_count() == 4
     assert index.search(chunk_vecs[3], k=1)[0][0] == "missile#0"
 
 
 def test_search_returns_cosine_similarities_best_first(index: VectorIndex) -> None:
-    chunk_vecs, _ = _fill(index)
+    chunk_vecs = _fill(index)
     hits = index.search(chunk_vecs[2], k=10)
     assert hits[0][0] == "busan#0" and hits[0][1] == pytest.approx(1.0, abs=1e-5)
     assert len(hits) == 4 and [s for _, s in hits] == sorted((s for _, s in hits), reverse=True)
@@ -78,7 +77,7 @@ def test_search_returns_cosine_similarities_best_first(index: VectorIndex) -> No
 
 
 def test_search_filters_on_source_and_day(index: VectorIndex) -> None:
-    chunk_vecs, _ = _fill(index)
+    chunk_vecs = _fill(index)
     only_a = index.search(chunk_vecs[2], k=10, where={"source": {"$in": ["news/a.txt"]}})
     assert {c for c, _ in only_a} == {"seoul#0", "seoul#1"}
     dated = {"$and": [{"published_day": {"$gte": 20260105}}, {"published_day": {"$gt": 0}}]}
@@ -93,9 +92,8 @@ def test_delete_documents_and_chunks(index: VectorIndex) -> None:
     _fill(index)
     index.delete_documents(["seoul", "unknown"])
     assert set(index.chunk_documents()) == {"busan#0", "missile#0"}
-    assert index.sentence_count() == 4
     index.delete_chunks(["busan#0"])
-    assert set(index.chunk_documents()) == {"missile#0"} and index.sentence_count() == 4
+    assert set(index.chunk_documents()) == {"missile#0"}
     index.delete_documents([])
     index.delete_chunks([])
     assert index.chunk_count() == 1
@@ -103,10 +101,38 @@ def test_delete_documents_and_chunks(index: VectorIndex) -> None:
 
 def test_clear_leaves_empty_collections_ready_for_writes(index: VectorIndex) -> None:
     _fill(index)
+    write_old_sentences(index, old_sentences([SEOUL]))
     index.clear()
-    assert index.chunk_count() == index.sentence_count() == 0
+    assert index.chunk_count() == 0
+    assert not has_old_sentences(index) and list(index.legacy_sentences()) == []
     _fill(index)
     assert index.chunk_count() == 4
+
+
+def test_legacy_sentences_are_read_in_pages_then_dropped(
+    index: VectorIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(vectors_module, "PAGE", 3)  # Chroma's pages; the fake's hold two
+    _fill(index)
+    records = old_sentences([SEOUL, BUSAN, MISSILE])
+    write_old_sentences(index, records)
+    pages = list(index.legacy_sentences())
+    assert len(pages) > 1 and all(pages)
+    got = dict(pair for page in pages for pair in page)
+    assert set(got) == set(records) and sum(len(p) for p in pages) == len(records) == 7
+    for sid, (vector, _) in records.items():
+        assert got[sid] == pytest.approx(vector, abs=1e-6)
+    index.drop_legacy_sentences()
+    assert not has_old_sentences(index) and list(index.legacy_sentences()) == []
+    index.drop_legacy_sentences()  # nothing left to drop: no error
+    assert index.chunk_count() == 4  # the chunks stay
+
+
+def test_mismatched_vectors_are_refused(index: VectorIndex) -> None:
+    docs, chunk_vecs, _, _, _ = add_args([SEOUL], "/c")
+    with pytest.raises(ValueError, match="vectors"):
+        index.add([(a, cs) for a, _, cs in docs], chunk_vecs[:1])
+    assert index.chunk_count() == 0
 
 
 def test_chroma_metadata_carries_what_filters_and_citations_need() -> None:
@@ -128,14 +154,49 @@ def test_chroma_metadata_carries_what_filters_and_citations_need() -> None:
         vectors.close()
 
 
-def test_mismatched_vectors_are_refused() -> None:
+def test_writes_past_one_batch_are_split(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(vectors_module, "BATCH", 3)
+    long = make_doc("long", [f"{i}번째 문장이다." for i in range(12)])  # 11 chunks
+    docs, chunk_vecs, _, _, _ = add_args([long, SEOUL], "/c")
     vectors = _ephemeral()
     try:
-        docs, chunk_vecs, sentence_vecs, _, _ = add_args([SEOUL], "/c")
-        with pytest.raises(ValueError, match="vectors"):
-            vectors.add([(a, cs) for a, _, cs in docs], chunk_vecs[:1], sentence_vecs)
-        assert vectors.chunk_count() == 0
+        sizes: list[int] = []
+        upsert = vectors.chunks.upsert
+
+        def counted(**kwargs: object) -> None:
+            sizes.append(len(kwargs["ids"]))  # type: ignore[arg-type]
+            upsert(**kwargs)
+
+        monkeypatch.setattr(vectors.chunks, "upsert", counted)
+        vectors.add([(a, cs) for a, _, cs in docs], chunk_vecs)
+        assert sizes == [3, 3, 3, 3, 1] and vectors.chunk_count() == 13
+        assert vectors.search(chunk_vecs[12], k=1)[0][0] == "seoul#1"
+        assert vectors.search(chunk_vecs[0], k=1)[0][0] == "long#0"
     finally:
+        vectors.close()
+
+
+class _Client:
+    """A client that names its own batch limit, or cannot (``None``)."""
+
+    def __init__(self, limit: int | None) -> None:
+        self.limit = limit
+
+    def get_max_batch_size(self) -> int:
+        if self.limit is None:
+            raise AttributeError("an old client")
+        return self.limit
+
+
+def test_a_write_batch_is_never_larger_than_the_client_takes() -> None:
+    vectors = _ephemeral()
+    try:
+        assert vectors._batch() == min(vectors_module.BATCH, vectors._client.get_max_batch_size())
+        for limit, want in ((100, 100), (10**6, vectors_module.BATCH), (0, 1), (None, 500)):
+            vectors._client = _Client(limit)  # type: ignore[assignment]
+            assert vectors._batch() == want, limit
+    finally:
+        vectors._client = vectors._opened.client
         vectors.close()
 
 
@@ -238,9 +299,9 @@ def test_chroma_errors_become_the_assistants_own(tmp_path: Path) -> None:
     vectors = ChromaVectors(chromadb.EphemeralClient(settings=CHROMA), "t-fail", faults=faults)
     try:
         stale = InternalError("Error executing plan: Internal error: Error finding id")
-        vectors.sentences = _Failing(stale)  # type: ignore[assignment]
+        vectors.chunks = _Failing(stale)  # type: ignore[assignment]
         with pytest.raises(StaleIndex):
-            vectors.sentence_vectors(["seoul@0"])
+            vectors.chunk_count()
         full = InternalError("error returned from database: (code: 13) database or disk is full")
         vectors.chunks = _Failing(full)  # type: ignore[assignment]
         with pytest.raises(StoreFull, match=re.escape(str(tmp_path))):

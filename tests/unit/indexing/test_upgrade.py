@@ -1,0 +1,38 @@
+"""An ingest into an index written by an earlier version: its sentence vectors, kept in a
+vector collection of their own then, are moved into the catalog before anything else, so
+nothing is embedded again and nothing is lost (the move itself: ``storage/test_upgrades``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from assistant.indexing.ingest import Ingester
+from tests.unit.storage.memory_vectors import MemoryVectors
+
+GOOD = "좋은 기사\n\n서울시는 새 버스 노선을 발표했다. 시민 반응은 엇갈렸다."
+
+
+def test_an_ingest_moves_an_old_index_s_sentence_vectors_first(
+    ingester: Ingester, tmp_path: Path
+) -> None:
+    folder = tmp_path / "news"
+    folder.mkdir()
+    (folder / "good.txt").write_text(GOOD, "utf-8")
+    ingester.run([folder], progress=False)
+    store = ingester.store
+    rows = store.catalog._db.execute("SELECT doc_id, start, vector FROM sentence_vectors")
+    stored = {f"{d}@{s}": np.frombuffer(v, dtype=np.float16).astype(np.float32) for d, s, v in rows}
+    assert stored
+    vectors = store.vectors
+    assert isinstance(vectors, MemoryVectors)
+    with store.catalog._db as db:  # as an earlier version left it: vectors in Chroma
+        db.execute("DELETE FROM sentence_vectors")
+        db.execute("DELETE FROM meta WHERE key='sentence_vectors'")
+    vectors.legacy = dict(stored)
+    report = ingester.run([folder], progress=False)  # nothing new to embed …
+    assert (report.unchanged, report.sentences_embedded) == (1, 0)
+    got = store.sentence_vectors(list(stored))  # … and nothing lost
+    assert set(got) == set(stored) and vectors.legacy is None
+    assert all(np.allclose(got[k], v, atol=1e-3) for k, v in stored.items())
