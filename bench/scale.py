@@ -71,6 +71,11 @@ from assistant import configure_threads  # noqa: E402
 from assistant.evaluation.metrics import percentile  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 
+try:  # where embed_text lives since sentence vectors moved to the catalog
+    from assistant.indexing.embedding import embed_text
+except ImportError:  # the code before that change
+    from assistant.indexing.ingest import embed_text
+
 SYNTH_SENTENCES = (6, 16)  # sentences per synthetic article, inclusive
 CLIENTS = 8
 TARGETS = {  # at the largest size
@@ -189,13 +194,17 @@ def prep(work: Path, korquad_path: Path) -> Units:
 class Lookup:
     """Chunker, analyzer and embedder stand-ins for the real ``Ingester``: chunks are the
     real ``Chunker.pack`` of the article's known sentences; terms and vectors come from the
-    per-sentence cache. Nothing here runs kiwi or the model."""
+    per-sentence cache. Nothing here runs kiwi or the model.
+
+    ``split`` (called by the ingester's inline analysis) remembers each chunk's vector and
+    terms under its embed text; ``terms`` reads them, and the embedding call, one batch
+    later, takes them out."""
 
     def __init__(self, units: Units, chunker: Any, settings: Settings, seed: int) -> None:
         self.units = units
         self.by_text = units.index()
         self.chunker = chunker
-        self.settings = settings  # the embedder's: its model name goes into the catalog
+        self.settings = settings  # the embedder's: model name, pooled or separate sentences
         self.dim = int(units.vectors.shape[1])
         self.plans: dict[str, list[int]] = {}  # record id → unit ids (title first)
         self.pending: dict[str, list[Any]] = {}  # chunk embed text → [vector, terms, uses]
@@ -204,7 +213,6 @@ class Lookup:
 
     # chunker
     def split(self, article: Any) -> list[Any]:
-        from assistant.indexing.ingest import embed_text
         from assistant.types import Span
 
         plan = self.plans.get(article.doc_id.rsplit("/", 1)[-1])
@@ -218,7 +226,12 @@ class Lookup:
             pos = start + len(text)
         if plan is None or len(spans) != len(plan):
             self.fallbacks += 1  # the parser changed the text: kiwi after all
-            return self.chunker.split(article)
+            chunks = self.chunker.split(article)
+            for c in chunks:
+                text = embed_text(article, c)
+                entry = self.pending.setdefault(text, [None, None, 0])
+                entry[2] += 1
+            return chunks
         span_units = dict(zip((s.start for s in spans), plan, strict=True))
         chunks = self.chunker.pack(article, spans, [int(self.units.tokens[u]) for u in plan])
         title = plan[0]
@@ -237,20 +250,40 @@ class Lookup:
     # analyzer
     def terms(self, text: str) -> list[str]:
         entry = self.pending[text]
-        entry[2] -= 1
-        if entry[2] == 0:
-            del self.pending[text]
+        if entry[1] is None:  # a fallback chunk
+            entry[1] = self.chunker.analyzer.terms(text)
         return list(entry[1])
 
     # embedder
+    def _chunk(self, text: str) -> np.ndarray:
+        entry = self.pending[text]
+        entry[2] -= 1
+        if entry[2] == 0:
+            del self.pending[text]
+        if entry[0] is None:  # a fallback chunk: mean of its sentences is not known
+            entry[0] = self._sentence(text.split("\n")[-1][:200])
+        return entry[0]
+
+    def _sentence(self, text: str) -> np.ndarray:
+        u = self.by_text.get(text)
+        v = self.units.vectors[u] if u is not None else self.units.vectors.mean(axis=0)
+        return _unit(v + self.rng.normal(0, NOISE, self.dim))
+
+    def embed_chunks(
+        self, texts: list[str], spans: list[list[tuple[int, int]]]
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """As ``Embedder.embed_chunks``: chunk vectors and, per chunk, its sentences'."""
+        vectors = np.stack([self._chunk(t) for t in texts]) if texts else np.zeros((0, self.dim))
+        sentences = [
+            np.stack([self._sentence(t[a:b]) for a, b in sp]).astype(np.float32)
+            for t, sp in zip(texts, spans, strict=True)
+        ]
+        return vectors.astype(np.float32), sentences
+
     def embed_passages(self, texts: list[str], *, show_progress: bool = False) -> np.ndarray:
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         for i, t in enumerate(texts):
-            if t in self.pending:
-                out[i] = self.pending[t][0]
-            else:
-                v = self.units.vectors[self.by_text[t]]
-                out[i] = _unit(v + self.rng.normal(0, NOISE, self.dim))
+            out[i] = self._chunk(t) if t in self.pending else self._sentence(t)
         return out
 
 
@@ -337,19 +370,27 @@ def phase_build(args: argparse.Namespace, size: int) -> dict[str, Any]:
     written_s = time.perf_counter() - started
     store = Store(settings)
     max_batch = store.vectors._client.get_max_batch_size()
-    ingest.FLUSH_CHUNKS = max_batch
+    # Store.add gets about max_batch chunks at a time (the ingester's own batches hold
+    # ~250 chunks); 400 characters of article text ≈ one 200-token chunk with overlap
+    ingest.FLUSH_CHUNKS = max_batch  # the code before the change batched by chunks
+    ingest.BATCH_CHARS = max_batch * 400  # since: by article characters
     ingester = Ingester(store, lookup, lookup, lookup, Limits.from_settings(settings))  # type: ignore[arg-type]
     with store.writing():
         report = ingester.run([corpus], progress=False)
     n_docs, n_chunks = store.counts()
-    sentence_count = getattr(store.vectors, "sentence_count", lambda: -1)()
+    if hasattr(store.vectors, "sentence_count"):  # before: a Chroma collection
+        sentence_count = store.vectors.sentence_count()
+    else:  # since: float16 rows in the catalog
+        sentence_count = store.catalog._db.execute(
+            "SELECT COUNT(*) FROM sentence_vectors"
+        ).fetchone()[0]
     store.close()
     return {
         "size": size,
         "docs": n_docs,
         "chunks": n_chunks,
         "files": files,
-        "sentence_vectors_in_chroma": sentence_count,
+        "sentence_vectors": sentence_count,
         "articles_written": docs,
         "write_files_s": written_s,
         "ingest_s": report.seconds,
