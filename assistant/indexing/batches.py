@@ -23,11 +23,11 @@ from tqdm import tqdm
 from assistant.errors import UnreadableFile
 from assistant.indexing.analysis import Analysed
 from assistant.indexing.embedding import embed_documents
+from assistant.indexing.report import IngestReport
 from assistant.storage.store import Store
 from assistant.types import Article, Chunk
 
 if TYPE_CHECKING:
-    from assistant.indexing.ingest import IngestReport
     from assistant.models.embedder import Embedder
 
 log = logging.getLogger(__name__)

@@ -66,7 +66,11 @@ def embed_documents(
     chunk_vectors = np.concatenate(parts)
     if not pooled:
         texts = [a.text[s.start : s.end] for a, _, cs in docs for s in unique_sentences(cs)]
-        return chunk_vectors, embedder.embed_passages(texts)
+        own = [parts[0]] + [
+            embedder.embed_passages(texts[lo : lo + EMBED_SLICE])
+            for lo in range(0, len(texts), EMBED_SLICE)
+        ]
+        return chunk_vectors, np.concatenate(own)
     rows: list[np.ndarray] = []
     by_chunk = iter(per_chunk)
     for _, _, chunks in docs:

@@ -22,6 +22,7 @@ from assistant.indexing.chunking import Chunker
 from assistant.indexing.corpus import load_file
 from assistant.indexing.files import find_files
 from assistant.indexing.limits import Limits
+from assistant.indexing.report import IngestReport
 from assistant.indexing.sources import absolute, check_name, folder_root, scope, source_for
 from assistant.models.embedder import Embedder
 from assistant.storage.keys import file_key, path_text
@@ -31,36 +32,6 @@ from assistant.types import Article
 
 log = logging.getLogger(__name__)
 BATCH_CHARS = 100_000  # article text per batch: about 250 chunks of 200 tokens
-
-
-@dataclass
-class IngestReport:
-    """What one ingest run did, counted in articles (and chunks/sentences embedded).
-
-    Mutable on purpose: the run adds to it as it goes, and callers that ingest in
-    batches (the web upload) sum several into one.
-    """
-
-    new: int = 0
-    changed: int = 0
-    unchanged: int = 0
-    deleted: int = 0
-    files: int = 0
-    chunks_embedded: int = 0
-    sentences_embedded: int = 0
-    seconds: float = 0.0
-    warnings: list[str] = field(default_factory=list)
-    sources: dict[str, str] = field(default_factory=dict)  # name → folder, as ingested
-
-    def summary(self) -> str:
-        """One line for a terminal or a status bar; a source whose name is not its
-        folder's (``news-2``, or one given by name) is said, since its ids start with it."""
-        named = [f"; source '{n}' is {f}" for n, f in self.sources.items() if n != Path(f).name]
-        return (
-            f"{self.new} new, {self.changed} changed, {self.unchanged} unchanged, "
-            f"{self.deleted} deleted ({self.files} files, {self.chunks_embedded} chunks "
-            f"embedded, {self.seconds:.1f} s)" + "".join(named)
-        )
 
 
 @dataclass(frozen=True)

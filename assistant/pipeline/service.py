@@ -56,6 +56,7 @@ class Assistant:
         self.analyzer = analyzer or KoreanAnalyzer()
         self.embedder = Embedder(s)
         self.store = Store(s)
+        self.store.upgrade(wait=False)  # an index of an earlier version, if no one is writing
         self.chunker = Chunker(
             self.analyzer, cl100k(), max_tokens=s.chunk_tokens, overlap=s.chunk_overlap_sentences
         )

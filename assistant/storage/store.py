@@ -7,12 +7,10 @@ removes them, and the next ingest redoes exactly the documents the catalog lacks
 BM25 index is derived from the catalog and rebuilt whenever its generation is behind or
 its files disagree with the catalog.
 
-Other processes may write the same index (``assistant ingest`` while ``serve`` runs):
-``access`` holds the write lock for writes and keeps this process's view current for
-reads.
-``sentence_id``, ``unique_sentences`` and ``day_number`` (from ``keys``) and
-``StoredChunk`` (from ``catalog``) are re-exported here because the read API takes and
-returns them.
+Other processes may write the same index (``ingest`` while ``serve`` runs): ``access``
+holds the write lock for writes and keeps this process's view current for reads.
+``sentence_id``, ``unique_sentences``, ``day_number`` (``keys``) and ``StoredChunk``
+(``catalog``) are re-exported: the read API takes and returns them.
 """
 
 from __future__ import annotations
@@ -29,7 +27,7 @@ import numpy as np
 from assistant.errors import IndexMismatch
 from assistant.settings import Settings
 from assistant.storage.access import Access
-from assistant.storage.catalog import Catalog, StoredChunk
+from assistant.storage.catalog import SENTENCES_HERE, SENTENCES_KEY, Catalog, StoredChunk
 from assistant.storage.faults import Faults
 from assistant.storage.keys import day_number, sentence_id, sentence_key, unique_sentences
 from assistant.storage.lexical import LexicalIndex
@@ -322,11 +320,25 @@ class Store:
             found = self.catalog.sentence_vectors(list(keys))
         return {keys[k]: v for k, v in found.items()}
 
-    def upgrade(self) -> int:
+    def upgrade(self, *, wait: bool = True) -> int:
         """Move the sentence vectors of an index written before into the catalog, once
-        (see ``upgrades``); returns how many moved."""
-        with self._access.write_step():
-            return move_sentence_vectors(self.catalog, self.vectors)
+        (see ``upgrades``); returns how many moved.
+
+        :param wait: wait for another process's write to end; otherwise (a process that
+            only reads, opening the index) leave it to the next writer when one is busy.
+        """
+        if self.catalog.meta(SENTENCES_KEY) == SENTENCES_HERE:
+            return 0
+        if wait:
+            with self._access.write_step():
+                return move_sentence_vectors(self.catalog, self.vectors)
+        if self.catalog.read_only or getattr(self.vectors, "read_only", False):
+            return 0
+        with self._access.write_lock.attempt() as free:  # the lock is re-entrant
+            if not free:
+                return 0
+            with self._access.write_step():
+                return move_sentence_vectors(self.catalog, self.vectors)
 
     def documents(self) -> Iterator[tuple[str, str, str]]:
         """(doc_id, title, source) for every indexed document."""

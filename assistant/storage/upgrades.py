@@ -34,8 +34,9 @@ def move_sentence_vectors(catalog: Catalog, vectors: VectorIndex) -> int:
     """Copy the old collection's vectors of listed documents into the catalog, mark the
     catalog, then drop the collection; returns how many moved (0 when already done).
 
-    Safe to interrupt: until the mark is written, the next call copies again (rows are
-    replaced, not duplicated). Call with the index's write lock held.
+    Safe to interrupt: the collection is dropped only after the copy, and the mark is
+    written last, so the next call copies again (rows are replaced, not duplicated) or,
+    with the collection gone, only marks. Call with the index's write lock held.
     """
     if catalog.meta(SENTENCES_KEY) == SENTENCES_HERE:
         return 0
@@ -46,8 +47,8 @@ def move_sentence_vectors(catalog: Catalog, vectors: VectorIndex) -> int:
         rows = [r for r in rows if r[0] in listed]
         catalog.add_sentence_vectors(rows)
         moved += len(rows)
-    catalog.set_meta({SENTENCES_KEY: SENTENCES_HERE})
     vectors.drop_legacy_sentences()
+    catalog.set_meta({SENTENCES_KEY: SENTENCES_HERE})
     if moved:
         log.info("moved %d sentence vectors from Chroma into the catalog", moved)
     return moved

@@ -49,7 +49,9 @@ def test_a_worker_process_analyses_as_this_process_does(
     assert len(got[0].chunks) > 2 and all(got[0].terms)
 
 
-def test_an_error_stays_in_the_future(analyzer: KoreanAnalyzer, encoding: tiktoken.Encoding) -> None:
+def test_an_error_stays_in_the_future(
+    analyzer: KoreanAnalyzer, encoding: tiktoken.Encoding
+) -> None:
     chunker = Chunker(analyzer, encoding)
     broken = Article(doc_id="x", title="t", text=None, source="s")  # type: ignore[arg-type]
     with pytest.raises(TypeError):

@@ -134,8 +134,10 @@ def test_reset_of_a_sound_index_empties_it_and_keeps_the_generation_counting(
     settings = _chroma_settings(tmp_path)
     with Store(settings) as store:
         generation = store.generation
+        assert list(store.sentence_vectors(["seoul0@0", "nope@0"])) == ["seoul0@0"]
     assert reset_index(settings) == []
     with Store(settings) as store:
         assert store.counts() == (0, 0) and store.vectors.chunk_count() == 0
+        assert store.sentence_vectors(["seoul0@0"]) == {}  # the catalog's rows went too
         assert store.generation == generation + 1
     assert list(tmp_path.glob("chroma.*")) == []
