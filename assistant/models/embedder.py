@@ -48,6 +48,21 @@ def model_folder(settings: Settings) -> Path:
     return folder
 
 
+def prepare_runtime(settings: Settings) -> Path:
+    """Everything the configured model and backend need on disk, built now rather than at
+    first use: the model folder and, for OpenVINO, its converted copy. Returns the folder
+    the runtime loads.
+
+    :raises ModelPreparationError: preparing or converting failed.
+    """
+    folder = model_folder(settings)
+    if settings.embedding_backend.startswith("openvino-"):
+        from assistant.models.openvino_encoder import export_openvino
+
+        return export_openvino(folder).parent
+    return folder
+
+
 def pooling_mode(folder: Path) -> str:
     """The folder's sentence-transformers pooling ("mean" when it does not say)."""
     try:
@@ -64,11 +79,20 @@ def pooling_mode(folder: Path) -> str:
     return "mean"
 
 
-def load_encoder(settings: Settings, folder: Path) -> TokenEncoder:
-    """The runtime ``settings.embedding_backend`` names, over the model in ``folder``."""
-    if settings.embedding_backend == "torch":
+def load_encoder(settings: Settings, folder: Path, threads: int | None) -> TokenEncoder:
+    """The runtime ``settings.embedding_backend`` names, over the model in ``folder``.
+
+    :param threads: CPU threads per call for runtimes that take them at load (OpenVINO);
+        torch's are process-wide and set by the entry point.
+    """
+    backend = settings.embedding_backend
+    if backend == "torch":
         return TorchEncoder(folder)
-    raise ValueError(f"unknown embedding_backend {settings.embedding_backend!r}")
+    if backend.startswith("openvino-"):
+        from assistant.models.openvino_encoder import OpenVinoEncoder, export_openvino
+
+        return OpenVinoEncoder(export_openvino(folder), backend.split("-", 1)[1], threads)
+    raise ValueError(f"unknown embedding_backend {backend!r}")
 
 
 class Embedder(Embeddings):
@@ -78,8 +102,13 @@ class Embedder(Embeddings):
     query). Calls are serialized with a lock: the fast tokenizer is not safe to share
     between threads (the web UI calls from several), and 2 cores gain nothing from it.
 
-    :param settings: the model, backend, prefixes, batch size and models folder.
-    :param encoder: the forward pass to use instead of loading ``embedding_backend``'s.
+    Runtimes that take their thread count at load (OpenVINO) get two encoders: passages
+    on ``embedding_threads``, questions on ``query_threads`` (one short text gains
+    nothing from a second thread on a busy machine, see BENCHMARKS.md).
+
+    :param settings: the model, backend, prefixes, batch size, threads, models folder.
+    :param encoder: the forward pass to use instead of loading ``embedding_backend``'s
+        (for passages and questions alike).
     """
 
     def __init__(self, settings: Settings, encoder: TokenEncoder | None = None) -> None:
@@ -91,7 +120,10 @@ class Embedder(Embeddings):
         if not self._tokenizer.is_fast:
             raise ValueError(f"{folder} has no fast tokenizer (tokenizer.json), which is needed")
         self._max_tokens = _max_tokens(folder, self._tokenizer)
-        self._encoder = encoder or load_encoder(settings, folder)
+        self._encoder = encoder or load_encoder(settings, folder, settings.embedding_threads)
+        self._query_encoder = self._encoder
+        if encoder is None and settings.embedding_backend != "torch":
+            self._query_encoder = load_encoder(settings, folder, settings.query_threads)
         self._pooling = pooling_mode(folder)
         self._pool: Callable[[np.ndarray, np.ndarray], np.ndarray] = (
             mean_pool if self._pooling == "mean" else cls_pool
@@ -118,7 +150,7 @@ class Embedder(Embeddings):
 
     def embed_queries(self, texts: list[str]) -> np.ndarray:
         """Embed search queries, shape (n, dim)."""
-        return self._encode(texts, self.settings.query_prefix, None)[0]
+        return self._encode(texts, self.settings.query_prefix, None, self._query_encoder)[0]
 
     def embed_passages(self, texts: list[str], *, show_progress: bool = False) -> np.ndarray:
         """Embed passages to index, shape (n, dim)."""
@@ -160,9 +192,14 @@ class Embedder(Embeddings):
         return self.embed_queries([text])[0].tolist()
 
     def _encode(
-        self, texts: Sequence[str], prefix: str, spans: Sequence[Spans] | None
+        self,
+        texts: Sequence[str],
+        prefix: str,
+        spans: Sequence[Spans] | None,
+        encoder: TokenEncoder | None = None,
     ) -> tuple[np.ndarray, list[np.ndarray] | None]:
         """Tokenize, run in length-sorted batches, pool; spans are offsets in ``texts``."""
+        encoder = encoder or self._encoder
         if isinstance(texts, str):
             raise TypeError("pass a list of strings, not a single string")
         if not texts:
@@ -185,7 +222,7 @@ class Embedder(Embeddings):
                     return_tensors="np",
                 )
                 mask = enc["attention_mask"].astype(np.int64)
-                hidden = self._encoder(enc["input_ids"].astype(np.int64), mask)
+                hidden = encoder(enc["input_ids"].astype(np.int64), mask)
                 for j, vector in enumerate(normalize(self._pool(hidden, mask))):
                     vectors[rows[j]] = vector
                 if spans is not None:

@@ -244,17 +244,32 @@ class Catalog:
             )
 
     def lexical_rows(self) -> LexicalRows:
-        """Every listed chunk's cached morphemes, source and day, in insertion order."""
+        """Every listed chunk's cached morphemes, source and day, in insertion order.
+
+        Equal terms and sources are one shared string each: a million chunks hold ~37
+        million terms but only tens of thousands of distinct ones, and a string per
+        occurrence would take GBs while the BM25 index is rebuilt.
+        """
+        shared: dict[str, str] = {}
+        one = shared.setdefault
+        day_of: dict[str | None, int] = {}
+        chunk_ids: list[str] = []
+        terms: list[list[str]] = []
+        sources: list[str] = []
+        days: list[int] = []
         rows = self._db.execute(
             "SELECT c.chunk_id, c.terms, d.source, d.published FROM chunks c "
             "JOIN docs d ON d.doc_id = c.doc_id ORDER BY c.rowid"
-        ).fetchall()
-        return LexicalRows(
-            chunk_ids=[r[0] for r in rows],
-            terms=[r[1].split() for r in rows],
-            sources=[r[2] for r in rows],
-            days=[day_number(r[3]) for r in rows],
         )
+        for chunk_id, text, source, published in rows:
+            chunk_ids.append(chunk_id)
+            terms.append([one(t, t) for t in text.split()])
+            sources.append(one(source, source))
+            day = day_of.get(published)
+            if day is None:
+                day = day_of[published] = day_number(published)
+            days.append(day)
+        return LexicalRows(chunk_ids=chunk_ids, terms=terms, sources=sources, days=days)
 
     # ------------------------------------------------------------------ writes
 

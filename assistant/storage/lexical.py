@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import math
 import shutil
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,28 +35,38 @@ class LexicalIndex:
 
     ``generation`` is the catalog generation it was built from and ``params`` its
     (k1, b); the store rebuilds an index whose either differs from the current ones.
+    Sources are kept as one small integer per chunk into ``source_names`` (a million
+    chunks come from a few thousand files), and document frequencies are read off the
+    BM25 matrix rather than counted and stored a second time.
     """
 
     def __init__(
         self,
         bm25: bm25s.BM25 | None,
         chunk_ids: list[str],
-        sources: np.ndarray,
+        source_names: list[str],
+        source_codes: np.ndarray,
         days: np.ndarray,
-        df: dict[str, int],
         generation: int,
         params: tuple[float, float],
     ) -> None:
         self._bm25 = bm25
         self.params = params  # (k1, b): a saved index built with others is rebuilt
         self.chunk_ids = chunk_ids
-        self.sources = sources
+        self.source_names = source_names
+        self.source_codes = source_codes
         self.days = days
-        self.df = df
+        self.df = _document_frequencies(bm25)
         self.generation = generation
+        self._code = {name: i for i, name in enumerate(source_names)}
 
     def __len__(self) -> int:
         return len(self.chunk_ids)
+
+    @property
+    def sources(self) -> np.ndarray:
+        """Each chunk's source file name (built on demand; ``mask`` uses the codes)."""
+        return np.array(self.source_names, dtype=object)[self.source_codes]
 
     @classmethod
     def build(cls, rows: LexicalRows, generation: int, k1: float, b: float) -> LexicalIndex:
@@ -71,13 +80,18 @@ class LexicalIndex:
         if rows.chunk_ids:
             bm25 = bm25s.BM25(k1=k1, b=b)
             bm25.index([t or [""] for t in rows.terms], show_progress=False)
-        df = Counter(term for terms in rows.terms for term in set(terms))
+        names: dict[str, int] = {}
+        codes = np.fromiter(
+            (names.setdefault(s, len(names)) for s in rows.sources),
+            dtype=np.int32,
+            count=len(rows.sources),
+        )
         return cls(
             bm25,
             rows.chunk_ids,
-            np.array(rows.sources, dtype=object),
+            list(names),
+            codes,
             np.array(rows.days, dtype=np.int64),
-            dict(df),
             generation,
             (k1, b),
         )
@@ -92,9 +106,9 @@ class LexicalIndex:
         meta = {
             "generation": self.generation,
             "chunk_ids": self.chunk_ids,
-            "sources": self.sources.tolist(),
+            "source_names": self.source_names,
+            "source_codes": self.source_codes.tolist(),
             "days": self.days.tolist(),
-            "df": self.df,
             "params": list(self.params),
         }
         (tmp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
@@ -103,7 +117,8 @@ class LexicalIndex:
     @classmethod
     def load(cls, folder: Path) -> LexicalIndex | None:
         """The index saved in ``folder``, or None if it is missing, damaged or not
-        ``whole`` (the caller then rebuilds it from the catalog)."""
+        ``whole`` (the caller then rebuilds it from the catalog). An index saved with one
+        source name per chunk (before codes) is read as well."""
         meta_path = folder / "meta.json"
         if not meta_path.exists():
             return None
@@ -113,12 +128,23 @@ class LexicalIndex:
             bm25 = None
             if meta["chunk_ids"]:
                 bm25 = bm25s.BM25.load(folder / "bm25", show_progress=False, verbosity=0)
+            if "source_codes" in meta:
+                names = [str(n) for n in meta["source_names"]]
+                codes = np.array(meta["source_codes"], dtype=np.int32)
+                if codes.size and not 0 <= int(codes.min()) <= int(codes.max()) < len(names):
+                    return None
+            else:  # saved before sources had codes
+                code: dict[str, int] = {}
+                codes = np.array(
+                    [code.setdefault(s, len(code)) for s in meta["sources"]], dtype=np.int32
+                )
+                names = list(code)
             index = cls(
                 bm25,
                 list(meta["chunk_ids"]),
-                np.array(meta["sources"], dtype=object),
+                names,
+                codes,
                 np.array(meta["days"], dtype=np.int64),
-                dict(meta["df"]),
                 int(meta["generation"]),
                 params,
             )
@@ -131,7 +157,8 @@ class LexicalIndex:
         A ``meta.json`` cut short or swapped with another index's scores fails this."""
         n = len(self.chunk_ids)
         scored = 0 if self._bm25 is None else int(self._bm25.scores["num_docs"])
-        return len(self.sources) == len(self.days) == scored == n == len(set(self.chunk_ids))
+        same = len(self.source_codes) == len(self.days) == scored == n
+        return same and len(set(self.chunk_ids)) == n
 
     def _idf(self, df: int) -> float:
         n = len(self.chunk_ids)
@@ -153,7 +180,8 @@ class LexicalIndex:
             return None
         keep = np.ones(len(self.chunk_ids), dtype=bool)
         if sources:
-            keep &= np.isin(self.sources, sources)
+            wanted = [self._code[s] for s in sources if s in self._code]
+            keep &= np.isin(self.source_codes, np.array(wanted, dtype=np.int32))
         if day_from is not None:
             keep &= self.days >= day_from
         if day_to is not None:
@@ -173,3 +201,18 @@ class LexicalIndex:
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top])]
         return [(self.chunk_ids[i], float(scores[i])) for i in top if scores[i] > 0]
+
+
+def _document_frequencies(bm25: bm25s.BM25 | None) -> dict[str, int]:
+    """term → how many chunks have it: the length of the term's column in bm25s's sparse
+    (CSC) score matrix. The placeholder ``""`` that stands for a chunk without terms, and
+    the one bm25s appends without a column, are left out."""
+    if bm25 is None:
+        return {}
+    indptr = np.asarray(bm25.scores["indptr"])
+    counts = np.diff(indptr)
+    return {
+        term: int(counts[i])
+        for term, i in bm25.vocab_dict.items()
+        if term != "" and i < len(counts) and counts[i] > 0
+    }
