@@ -582,7 +582,7 @@ def cli_reingest(args: argparse.Namespace, size: int) -> dict[str, Any]:
         [str(exe), "ingest", str(root / "corpus")], env=env, capture_output=True, text=True
     )
     wall = time.perf_counter() - t
-    tail = (done.stdout.strip().splitlines() or [""])[-1]
+    tail = " ".join(done.stdout.split())
     return {
         "wall_s": wall,
         "rc": done.returncode,
