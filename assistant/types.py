@@ -126,3 +126,25 @@ class Answer:
             "timings_ms": {k: round(v * 1000, 1) for k, v in self.timings.items()},
             **extra,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class StoredChunk:
+    """A chunk as the catalog returns it, with its document's fields and whole text."""
+
+    chunk_id: str
+    doc_id: str
+    index: int
+    start: int
+    end: int
+    sentences: tuple[Span, ...]  # offsets in the document, in order
+    title: str
+    source: str
+    url: str | None
+    published: str | None
+    doc_text: str
+
+    @property
+    def text(self) -> str:
+        """The chunk's own text, cut from the document by its offsets."""
+        return self.doc_text[self.start : self.end]

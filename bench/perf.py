@@ -313,7 +313,7 @@ def phase_build(args: argparse.Namespace, size: int) -> dict[str, Any]:
         "chunks": chunks_now,
         "real_chunks": real_chunks,
         "synthetic_chunks": synthetic_chunks,
-        "sentence_vectors": int(qa.store.vectors.sentence_count()),
+        "sentence_vectors": qa.store.catalog.sentence_count(),
         "sentence_pool": len(base["sentences"]),
         "base_embed_s": embed_s,
         "build_s": time.perf_counter() - started,

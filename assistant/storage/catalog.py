@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,7 @@ import numpy as np
 from assistant.storage import sqlite_file
 from assistant.storage.keys import day_number, unique_sentences
 from assistant.storage.lexical import LexicalRows
-from assistant.types import Article, Chunk, Span
+from assistant.types import Article, Chunk, Span, StoredChunk
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -47,28 +46,6 @@ ID_SCHEME_KEY, ID_SCHEME = "doc_ids", "source-scoped"
 # an index with documents and without it kept them in a Chroma collection of their own.
 SENTENCES_KEY, SENTENCES_HERE = "sentence_vectors", "catalog-float16"
 BATCH = 500  # ids per IN (...) query, well under SQLite's bound-variable limit
-
-
-@dataclass(frozen=True, slots=True)
-class StoredChunk:
-    """A chunk as the catalog returns it, with its document's fields and whole text."""
-
-    chunk_id: str
-    doc_id: str
-    index: int
-    start: int
-    end: int
-    sentences: tuple[Span, ...]  # offsets in the document, in order
-    title: str
-    source: str
-    url: str | None
-    published: str | None
-    doc_text: str
-
-    @property
-    def text(self) -> str:
-        """The chunk's own text, cut from the document by its offsets."""
-        return self.doc_text[self.start : self.end]
 
 
 class Catalog:
@@ -233,6 +210,10 @@ class Catalog:
                 for start, blob in rows:
                     out[(doc_id, start)] = np.frombuffer(blob, dtype=np.float16).astype(np.float32)
         return out
+
+    def sentence_count(self) -> int:
+        """How many sentence vectors are stored."""
+        return self._db.execute("SELECT COUNT(*) FROM sentence_vectors").fetchone()[0]
 
     def add_sentence_vectors(self, rows: Sequence[tuple[str, int, np.ndarray]]) -> None:
         """Store (doc_id, start, vector) rows of listed documents, float16 (an upgrade of an
