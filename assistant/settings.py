@@ -76,7 +76,7 @@ class Settings(BaseSettings):
         "of a sentence-transformers model folder.",
     )
     embedding_backend: Literal["torch", "openvino-bf16", "openvino-f32"] = Field(
-        "torch",
+        "openvino-bf16",
         description="The runtime that runs the embedding model: torch (float32), or "
         "OpenVINO in bfloat16 or float32 (converted once by `assistant models prepare`).",
     )
