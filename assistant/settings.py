@@ -81,9 +81,10 @@ class Settings(BaseSettings):
         "OpenVINO in bfloat16 or float32 (converted once by `assistant models prepare`).",
     )
     sentence_vectors: Literal["pooled", "separate"] = Field(
-        "pooled",
-        description="'pooled': a sentence's vector comes from its chunk's forward pass; "
-        "'separate': every sentence gets a pass of its own (the slower earlier pipeline).",
+        "separate",
+        description="'separate': every sentence gets a forward pass of its own; 'pooled': "
+        "its vector comes from its chunk's pass (about half the ingest work, but fewer "
+        "right answers on the seed set: BENCHMARKS.md, 'Sentence vectors').",
     )
     query_prefix: str = "query: "
     passage_prefix: str = "passage: "

@@ -1,9 +1,9 @@
 """Chunks → vectors: each chunk and each of its document's sentences, for the store.
 
-With ``sentence_vectors = "pooled"`` (the default) one forward pass of a chunk gives its
-vector and its sentences' vectors (``Embedder.embed_chunks``), so ingest pays for one
-pass per chunk; ``"separate"`` embeds every sentence on its own as well, the earlier and
-2.4× slower pipeline, kept to measure against.
+With ``sentence_vectors = "separate"`` (the default) every sentence is embedded on its
+own as well as its chunk; ``"pooled"`` takes a sentence's vector from its chunk's forward
+pass (``Embedder.embed_chunks``), so ingest pays for one pass per chunk, but the answers
+it gives were measured worse (BENCHMARKS.md, "Sentence vectors").
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ import tiktoken
 from assistant.indexing import embedding
 from assistant.indexing.ingest import Ingester
 from assistant.indexing.limits import Limits
+from assistant.settings import Settings
 from assistant.text.korean import KoreanAnalyzer
 from tests.unit.indexing.ingesting import PassageEmbedder, consistent, doc_ids, make_ingester
 
@@ -140,24 +141,28 @@ def test_any_error_in_one_file_costs_only_that_file(
     assert ingester.run([folder], progress=False).new == 1
 
 
+@pytest.mark.parametrize("mode", ["separate", "pooled"])
 def test_embedding_moves_in_slices_on_a_big_file(
-    ingester: Ingester, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ingester: Ingester, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: str
 ) -> None:
     monkeypatch.setattr(embedding, "EMBED_SLICE", 8)
+    embedder = ingester.embedder
+    assert isinstance(embedder, PassageEmbedder)
+    embedder.settings = Settings(sentence_vectors=mode)  # type: ignore[arg-type]
     folder = tmp_path / "news"
     folder.mkdir()
     sentences = " ".join(f"서울시는 {i}번 버스 노선을 새로 발표했다." for i in range(400))
     (folder / "big.txt").write_text("큰 기사\n\n" + sentences, "utf-8")
     report = ingester.run([folder], progress=False)
-    embedder = ingester.embedder
-    assert isinstance(embedder, PassageEmbedder)
     assert report.chunks_embedded > 16  # several slices of chunks …
-    # … none bigger than one slice (the bar moves after each); one pass gives the
-    # sentences' vectors too ("pooled", the default)
-    assert max(embedder.chunk_calls) <= 8 and len(embedder.chunk_calls) > 2
-    assert sum(embedder.chunk_calls) == report.chunks_embedded
+    # … none bigger than one slice (the bar moves after each). "pooled": one pass per
+    # chunk gives its sentences' vectors too; "separate": sentences get passes of their own
+    calls = embedder.chunk_calls if mode == "pooled" else embedder.calls
+    assert max(calls) <= 8 and len(calls) > 2
+    embedded = report.chunks_embedded + (0 if mode == "pooled" else report.sentences_embedded)
+    assert sum(calls) == embedded
+    assert (embedder.chunk_calls == []) == (mode == "separate")
     assert report.sentences_embedded >= 400  # every sentence once, though chunks overlap
     _, chunks = ingester.store.counts()
     assert chunks == report.chunks_embedded
-    stored = ingester.store.catalog._db.execute("SELECT COUNT(*) FROM sentence_vectors")
-    assert stored.fetchone()[0] == report.sentences_embedded
+    assert ingester.store.catalog.sentence_count() == report.sentences_embedded
