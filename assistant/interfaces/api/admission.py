@@ -54,7 +54,8 @@ class Gate:
             self._slots = asyncio.Semaphore(self.concurrency)
         self.waiting += 1
         try:
-            await asyncio.wait_for(self._slots.acquire(), self.timeout)
+            async with asyncio.timeout(self.timeout):  # not wait_for: it can swallow a cancel
+                await self._slots.acquire()
         except TimeoutError:
             raise Overloaded(self.retry_after) from None
         finally:
