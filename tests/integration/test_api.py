@@ -235,3 +235,33 @@ def test_docs_and_page_are_served_by_the_same_server(http: httpx.Client) -> None
     assert {"/api/ask", "/api/documents", "/v1/chat/completions", "/healthz"} <= set(paths)
     assert "gradio" in http.get("/").text.lower()
     assert http.get("/config").status_code == 200
+
+
+def test_the_page_keeps_its_defences_when_mounted(tmp_path) -> None:
+    """The page's limits (``web.limits``) sit on the mounted Gradio app, not on the API."""
+    from pathlib import Path
+
+    from assistant.settings import Settings
+    from assistant.text.messages import Messages
+
+    ui = Messages.load(Settings().prompts_dir, "ui.toml", "ko")
+    settings = make_settings(tmp_path, ui_port=free_port())
+
+    def chunks() -> Iterator[bytes]:
+        for _ in range(48):
+            yield b"x" * 65536  # 3 MB, sent chunked
+
+    with serving_api(settings) as running, httpx.Client(base_url=running.url) as http:
+        assert running.uploads is not None
+        stored = http.post("/gradio_api/upload", files=[("files", ("a.txt", "기밀".encode()))])
+        assert stored.status_code == 200
+        path = Path(stored.json()[0])
+        assert path.is_relative_to(running.uploads.path)
+        assert http.get(f"/gradio_api/file={path}").status_code == 403
+        exe = http.post("/gradio_api/upload", files=[("files", ("setup.exe", b"MZ"))])
+        assert exe.status_code == 400 and "setup.exe" in exe.json()["detail"]
+        joined = http.post("/gradio_api/queue/join", content=chunks())
+        assert joined.status_code == 413
+        assert joined.json()["detail"] == ui.get("request_too_large")
+        folder = running.uploads.path
+    assert not folder.exists()  # removed when the server stopped
