@@ -9,12 +9,14 @@ nothing reads the environment deep inside.
 from __future__ import annotations
 
 import os
+from importlib.resources import files
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -22,6 +24,11 @@ from pydantic_settings import (
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL = "multilingual-e5-small"
+
+
+def packaged_prompts() -> Path:
+    """The prompts and message files shipped inside the package (``assistant/prompts``)."""
+    return Path(str(files("assistant") / "prompts"))
 
 
 def _toml_path() -> Path:
@@ -40,7 +47,7 @@ class Settings(BaseSettings):
     # --- storage -----------------------------------------------------------------------
     data_dir: Path = Field(Path(".data"), description="Index, catalog and prepared models.")
     model_dir: Path | None = Field(None, description="Prepared models; default DATA_DIR/models")
-    corpus_dir: Path = Field(PROJECT_ROOT / "corpus", description="Articles `serve` ingests.")
+    corpus_dir: Path | None = Field(None, description="Articles `serve` ingests, if given.")
     collection: str = "news"
     chroma_host: str | None = Field(None, description="Set to use a Chroma server.")
     chroma_port: int = 8000
@@ -120,7 +127,7 @@ class Settings(BaseSettings):
         0.85, description="Extra sentences must score at least this share of the best one."
     )
     max_question_chars: int = Field(2000, ge=10)
-    prompts_dir: Path = PROJECT_ROOT / "prompts"
+    prompts_dir: Path = Field(default_factory=packaged_prompts)
 
     # --- generative answers (optional) ------------------------------------------------
     llm_base_url: str | None = None
@@ -150,6 +157,30 @@ class Settings(BaseSettings):
     ui_max_upload_request_mb: int = Field(
         200, ge=1, description="Largest upload request (all its files together), in MB"
     )
+
+    # --- HTTP API (``assistant serve``) ----------------------------------------------
+    api_keys: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list,
+        description="Bearer keys for /api and /v1 (comma-separated in ASSISTANT_API_KEYS); "
+        "required when set, and on a non-loopback address.",
+    )
+    api_admin_keys: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list, description="When set, only these keys may upload and delete."
+    )
+    api_max_body_mb: int = Field(2, ge=1, description="Largest JSON request body, in MB")
+    api_concurrency: int = Field(4, ge=1, description="API answers computed at once")
+    api_queue: int = Field(64, ge=0, description="API requests waiting; more get 429")
+    api_queue_timeout: float = Field(
+        30.0, gt=0, description="Seconds a request may wait for its turn; then 429"
+    )
+
+    @field_validator("api_keys", "api_admin_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: Any) -> Any:
+        """``"k1,k2"`` (an environment variable) is two keys; lists pass as they are."""
+        if isinstance(value, str):
+            return [k.strip() for k in value.split(",") if k.strip()]
+        return value
 
     @classmethod
     def settings_customise_sources(

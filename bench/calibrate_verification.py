@@ -153,7 +153,7 @@ def main() -> None:
         update={"data_dir": base.data_dir / "bench" / "llm-answers", "model_dir": base.models_dir}
     )
     qa = Assistant(settings)
-    qa.ingest([settings.corpus_dir], progress=False)
+    qa.ingest([settings.corpus_dir or PROJECT_ROOT / "corpus"], progress=False)
     pairs = build_pairs(qa, args.answers)
     scores, labels, hangul, cover, cos = [], [], [], [], []
     for p in pairs:

@@ -163,7 +163,7 @@ def main() -> None:
         wanted = set(args.only.split(","))
         cases = [c for c in cases if c.id in wanted]
     qa = Assistant(settings)
-    print(qa.ingest([settings.corpus_dir], progress=False).summary())
+    print(qa.ingest([settings.corpus_dir or PROJECT_ROOT / "corpus"], progress=False).summary())
 
     extractive, extractive_turns = run(qa, cases, "extractive")
     started = time.perf_counter()

@@ -197,8 +197,9 @@ def serve(
     ingest_first: Annotated[bool, typer.Option("--ingest/--no-ingest")] = True,
     insecure: Annotated[bool, typer.Option(help="No login on a non-loopback host")] = False,
 ) -> None:
-    """Start the browser chat app (ingests the corpus folder first, incrementally)."""
-    from assistant.interfaces.web import access, server
+    """Serve the browser chat, the HTTP API and /v1 (ingests --corpus / corpus_dir first)."""
+    from assistant.interfaces.api import server
+    from assistant.interfaces.web import access
 
     given = {"ui_host": host, "ui_port": port, "corpus_dir": corpus, "ui_insecure": insecure}
     s = settings(ctx, **{k: v for k, v in given.items() if v})

@@ -170,6 +170,17 @@ class Catalog:
         """(doc_id, title, source) for every listed document, ordered by source."""
         yield from self._db.execute("SELECT doc_id, title, source FROM docs ORDER BY source")
 
+    def document_page(self, offset: int, limit: int) -> list[dict[str, Any]]:
+        """One page of listed documents by id: id, title, source, url, date, chunk count."""
+        rows = self._db.execute(
+            "SELECT d.doc_id, d.title, d.source, d.url, d.published, d.path, "
+            "(SELECT COUNT(*) FROM chunks c WHERE c.doc_id = d.doc_id) "
+            "FROM docs d ORDER BY d.doc_id LIMIT ? OFFSET ?",
+            (limit, offset),
+        )
+        keys = ("doc_id", "title", "source", "url", "published", "path", "chunks")
+        return [dict(zip(keys, row, strict=True)) for row in rows]
+
     def document_text(self, doc_id: str) -> str | None:
         """The full text of a listed document (what chunk offsets refer to), or None."""
         row = self._db.execute("SELECT text FROM docs WHERE doc_id=?", (doc_id,)).fetchone()

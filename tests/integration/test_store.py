@@ -103,7 +103,7 @@ def test_an_upload_with_the_server_gone_says_the_store_is_unreachable(
     engine = Engine(Assistant(settings, analyzer=analyzer))
     try:
         demo = build_app(engine, settings)
-        upload = next(f.fn for f in demo.fns.values() if f.fn.__name__ == "upload")
+        upload = next(f.fn for f in demo.fns.values() if getattr(f.fn, "__name__", "") == "upload")
         texts = Messages.load(settings.prompts_dir, "ui.toml", "ko")
         assert engine.status(texts).startswith("준비 완료")
         proc.terminate()

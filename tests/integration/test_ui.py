@@ -95,15 +95,13 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture(scope="module")
 def app(qa, tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
-    """The app in this process, over the session's index; uploads are forgotten afterwards."""
-    from assistant.interfaces.web.app import build_app
-    from assistant.interfaces.web.server import start
+    """The page as ``assistant serve`` serves it (mounted under the HTTP API's FastAPI app),
+    in this process, over the session's index; uploads are forgotten afterwards."""
+    from tests.fixtures.api import serving_api
 
     settings = make_settings(tmp_path_factory.mktemp("ui"), ui_port=free_port())
-    demo = build_app(qa, settings)
-    start(demo, settings, block=False)
-    yield App(f"http://127.0.0.1:{settings.ui_port}/", settings)
-    demo.close()
+    with serving_api(settings, qa) as running:
+        yield App(f"{running.url}/", settings)
     uploads = settings.data_dir / "uploads"
     if uploads.exists():  # other tests expect the bundled corpus only
         for f in uploads.iterdir():
@@ -200,6 +198,23 @@ def test_conversation_with_citations_and_followups(page: Any) -> None:
     assert rows.count() == 5
     assert re.fullmatch(r"\d\.\d{3}", rows.first.locator("td").nth(2).inner_text().strip())
     shot(page, "03-second-followup-and-retrieved")
+
+
+@pytest.mark.browser
+def test_conversation_exports_as_json(page: Any) -> None:
+    first = ask(page, "러시아의 평양 주재 대사는 누구였나?")
+    ask(page, "푸틴의 나이는?")
+    with page.expect_download() as download:
+        page.click("#export")
+    assert download.value.suggested_filename == "conversation.json"
+    exported = json.loads(Path(download.value.path()).read_text("utf-8"))
+    one, two = exported["turns"]
+    assert one["question"] == "러시아의 평양 주재 대사는 누구였나?" and one["status"] == "answered"
+    assert " ".join(one["answer"].split()) in first
+    assert one["citations"] and {"number", "doc_id", "title", "sentence", "start", "end"} <= set(
+        one["citations"][0]
+    )
+    assert two["refused"] is True and two["citations"] == []
 
 
 @pytest.mark.browser

@@ -20,6 +20,7 @@ import gradio as gr
 
 from assistant.answering.llm.client import configured_answerers
 from assistant.interfaces.web.engine import Engine
+from assistant.interfaces.web.export import DOWNLOAD_JS, conversation_json
 from assistant.interfaces.web.feedback import FeedbackLog, comment_box, rate_handler
 from assistant.interfaces.web.render import (
     CITE_LINK_JS,
@@ -182,6 +183,8 @@ def build_app(qa: Assistant | Engine, settings: Settings, *, language: str = "ko
                 with gr.Row():
                     gr.Examples(t("examples"), inputs=box, label=t("examples_label"))
                     clear_btn = gr.Button(t("clear"), elem_id="clear", size="sm", scale=0)
+                    export_btn = gr.Button(t("export"), elem_id="export", size="sm", scale=0)
+                exported = gr.Textbox(visible="hidden", elem_id="export-data")
                 comment = comment_box(texts)
             with gr.Column(scale=2):
                 gr.Markdown(f"### {t('sources_label')}")
@@ -236,6 +239,9 @@ def build_app(qa: Assistant | Engine, settings: Settings, *, language: str = "ko
         send.click(respond, **chat_io, **ui)
         clear_btn.click(clear, outputs=[box, chat, turns, sources, retrieved], **ui)
         chat.clear(clear, outputs=[box, chat, turns, sources, retrieved], **ui)  # its bin icon
+        export_btn.click(conversation_json, inputs=turns, outputs=exported, **ui).then(
+            None, inputs=exported, js=DOWNLOAD_JS, **ui
+        )
         chat.like(rate, inputs=[turns, comment], outputs=comment, **ui)
         files.upload(upload, inputs=files, outputs=[upload_status, status], **ui)
         refresh_io = {"outputs": [status, files, timer], "concurrency_limit": None}

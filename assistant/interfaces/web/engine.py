@@ -66,10 +66,13 @@ class Engine:
             from assistant.pipeline.service import Assistant
 
             qa = Assistant(settings)
-            if ingest and settings.corpus_dir.exists():
-                say("status_ingesting", count=len(list(find_files([settings.corpus_dir]))))
+            corpus = settings.corpus_dir if ingest else None  # unset: nothing to ingest
+            if corpus is not None and not corpus.exists():
+                log.warning("corpus_dir %s does not exist; nothing ingested", corpus)
+            elif corpus is not None:
+                say("status_ingesting", count=len(list(find_files([corpus]))))
                 with self.ingest_lock:
-                    report = qa.ingest([settings.corpus_dir], progress=True)
+                    report = qa.ingest([corpus], progress=True)
                 print(report.summary(), file=sys.stderr, flush=True)
             try:  # load a local LLM now, not on the first question
                 qa.answerer.warm()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 import threading
+from typing import Any
 
 import gradio as gr
 from starlette.middleware import Middleware
@@ -25,7 +26,8 @@ from assistant.text.messages import Messages
 
 MB = 1024 * 1024
 THEME_FONTS = ["Pretendard", "Noto Sans KR", "NanumGothic", "Malgun Gothic", "system-ui"]
-LAUNCH = dict(share=False, ssr_mode=False, show_error=False, footer_links=["api"], num_workers=0)
+PAGE = dict(ssr_mode=False, show_error=False, footer_links=["api"])
+LAUNCH = dict(share=False, num_workers=0)
 
 
 def start(demo: gr.Blocks, settings: Settings, *, block: bool = True, language: str = "ko") -> None:
@@ -33,6 +35,7 @@ def start(demo: gr.Blocks, settings: Settings, *, block: bool = True, language: 
 
     Raises ``access.Refused`` (a SystemExit with the reason) for a non-loopback address
     without a login unless ``ui_insecure`` is set; then it prints a loud warning.
+    ``assistant serve`` mounts the same page under the HTTP API (``interfaces.api``).
     """
     texts = Messages.load(settings.prompts_dir, "ui.toml", language)
     auth = login_for(settings, texts)
@@ -43,6 +46,27 @@ def start(demo: gr.Blocks, settings: Settings, *, block: bool = True, language: 
     uploads = InstanceUploads()
     uploads.create()
     uploads.attach(demo)
+    try:
+        demo.launch(
+            server_name=settings.ui_host,
+            server_port=settings.ui_port,
+            auth=auth,
+            prevent_thread_lock=not block,
+            **page_options(settings, texts, uploads),
+            **LAUNCH,
+        )
+    finally:
+        if block or not demo.is_running:
+            uploads.remove()
+
+
+def page_options(settings: Settings, texts: Messages, uploads: InstanceUploads) -> dict[str, Any]:
+    """What serving the page takes besides address and login, for ``launch`` or mounting.
+
+    :param uploads: this server's upload folder (created and attached to the page).
+    :return: theme, CSS, file size limit, and the limits, login throttle and upload folder
+        lifespan as the Gradio app's ``app_kwargs``.
+    """
     middleware = [
         Middleware(
             RequestLimits,  # type: ignore[arg-type]
@@ -58,21 +82,13 @@ def start(demo: gr.Blocks, settings: Settings, *, block: bool = True, language: 
             message=lambda seconds: texts.get("login_throttled", seconds=seconds),
         ),
     ]
-    try:
-        demo.launch(
-            server_name=settings.ui_host,
-            server_port=settings.ui_port,
-            auth=auth,
-            prevent_thread_lock=not block,
-            theme=gr.themes.Soft(primary_hue="indigo", font=THEME_FONTS, font_mono=["monospace"]),
-            css=APP_CSS,
-            max_file_size=settings.ui_max_upload_mb * MB,
-            app_kwargs={"middleware": middleware, "lifespan": uploads.lifespan()},
-            **LAUNCH,
-        )
-    finally:
-        if block or not demo.is_running:
-            uploads.remove()
+    return dict(
+        theme=gr.themes.Soft(primary_hue="indigo", font=THEME_FONTS, font_mono=["monospace"]),
+        css=APP_CSS,
+        max_file_size=settings.ui_max_upload_mb * MB,
+        app_kwargs={"middleware": middleware, "lifespan": uploads.lifespan()},
+        **PAGE,
+    )
 
 
 def launch(settings: Settings, ingest: bool = True, *, language: str = "ko") -> None:

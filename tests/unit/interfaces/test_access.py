@@ -88,7 +88,7 @@ def test_cli_insecure_flag_reaches_the_settings(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from assistant.interfaces import cli
-    from assistant.interfaces.web import server
+    from assistant.interfaces.api import server
 
     monkeypatch.chdir(tmp_path)
     seen: list[Settings] = []
