@@ -361,9 +361,15 @@ def convert_openvino(model: Any, tokens: Tokens) -> Any:
         warnings.simplefilter("ignore")
         ov_model = ov.convert_model(
             ExportWrapper.wrap(model),
-            example_input={"input_ids": torch.from_numpy(ids), "attention_mask": torch.from_numpy(mask)},
-            input=[("input_ids", [-1, -1], ov.Type.i64), ("attention_mask", [-1, -1], ov.Type.i64)],
-        )  # fmt: skip
+            example_input={
+                "input_ids": torch.from_numpy(ids),
+                "attention_mask": torch.from_numpy(mask),
+            },
+            input=[
+                ("input_ids", [-1, -1], ov.Type.i64),
+                ("attention_mask", [-1, -1], ov.Type.i64),
+            ],
+        )
     ov_model.outputs[0].get_tensor().set_names({"last_hidden_state"})
     return ov_model
 
@@ -371,7 +377,8 @@ def convert_openvino(model: Any, tokens: Tokens) -> Any:
 def nncf_quantize(ov_model: Any, tokens: Tokens, calibration: list[str]) -> Any:
     import nncf
 
-    items = [dict(zip(("input_ids", "attention_mask"), tokens([t]))) for t in calibration]
+    names = ("input_ids", "attention_mask")
+    items = [dict(zip(names, tokens([t]), strict=True)) for t in calibration]
     return nncf.quantize(
         ov_model,
         nncf.Dataset(items),
@@ -560,9 +567,11 @@ def main(argv: list[str] | None = None) -> int:
     if ov_wanted:
         t0 = time.perf_counter()
         ov_model = convert_openvino(hf, tokens)
-        notes["ov-fp32"] = {"convert_s": time.perf_counter() - t0,
-                            "inputs": [str(i.get_partial_shape()) for i in ov_model.inputs],
-                            "outputs": [str(o.get_partial_shape()) for o in ov_model.outputs]}  # fmt: skip
+        notes["ov-fp32"] = {
+            "convert_s": time.perf_counter() - t0,
+            "inputs": [str(i.get_partial_shape()) for i in ov_model.inputs],
+            "outputs": [str(o.get_partial_shape()) for o in ov_model.outputs],
+        }
         ov_models = {"ov-fp32": (ov_model, "f32"), "ov-bf16": (ov_model, "bf16")}
         if any(b.startswith("ov-int8") for b in ov_wanted):
             try:
@@ -601,8 +610,11 @@ def main(argv: list[str] | None = None) -> int:
         if base is None:
             base = p_vecs
         cos = np.sum(p_vecs * base, axis=1)
-        row: dict[str, Any] = {"quality_pass_pps": len(p_vecs) / elapsed,
-                               "cos_min": float(cos.min()), "cos_mean": float(cos.mean())}  # fmt: skip
+        row: dict[str, Any] = {
+            "quality_pass_pps": len(p_vecs) / elapsed,
+            "cos_min": float(cos.min()),
+            "cos_mean": float(cos.mean()),
+        }
         if q_vecs is not None:
             row["recall_at_1"], row["mrr_at_10"] = retrieval(
                 q_vecs, p_vecs, corpus.passage_par, gold, corpus.n_paragraphs
