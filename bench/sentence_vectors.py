@@ -95,11 +95,11 @@ def score(qa: Assistant, cases: list, label: str) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--paragraphs", type=int, default=300)
-    parser.add_argument("--betas", default="0.25,0.5")
+    parser.add_argument("--betas", default="")
     parser.add_argument("--korquad", type=Path, default=KORQUAD)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
-    configure_threads(None)
+    configure_threads(1)  # questions are embedded on one thread, as `assistant ask` does
     betas = [float(b) for b in args.betas.split(",") if b]
     work = Path(tempfile.mkdtemp(prefix="sentvec-"))
     model_dir = PROJECT_ROOT / ".data" / "models"
