@@ -22,8 +22,8 @@ How the indexes are made (printed with the results, too):
   ``Chunker.pack``; a chunk's terms are its sentences' cached morphemes (plus the title's
   when ``embed_text`` prefixes it); a chunk vector is normalise(mean of its sentences' real
   vectors + N(0, σ²) per dimension); a sentence vector is its real vector + the same noise,
-  re-normalised. The ingester flushes every ``get_max_batch_size()`` chunks (Chroma's
-  largest request) instead of 256.
+  re-normalised. The ingester's batches are raised to about ``get_max_batch_size()``
+  chunks (Chroma's largest request; ``BATCH_CHARS`` = that × 400 characters) from ~250.
 * Because the same files were ingested, ``Assistant.ingest`` over them again is the
   unchanged re-ingest: it must embed nothing.
 
