@@ -483,6 +483,7 @@ def phase_serve(args: argparse.Namespace, size: int) -> dict[str, Any]:
     out = {
         "size": size,
         "chunks": qa.store.counts()[1],
+        "embedding_backend": getattr(settings, "embedding_backend", "torch"),
         "imports_s": t_imported - START,
         "open_s": t_opened - t_open,
         "first_question_s": t_first - t_opened,
@@ -654,6 +655,11 @@ def main() -> None:
             r["reingest"] = _child(args, "reingest", size)
             r["reingest_cli"] = cli_reingest(args, size)
             print(f"  reingest: {r['reingest']}\n  cli: {r['reingest_cli']}", flush=True)
+            r["commit"] = subprocess.run(
+                ["git", "-C", str(Path(__file__).parent), "rev-parse", "--short", "HEAD"],
+                capture_output=True,
+                text=True,
+            ).stdout.strip()
             results[str(size)] = r
             out_path.write_text(json.dumps(results, indent=2, ensure_ascii=False))
     report(results, out_path)
@@ -684,6 +690,7 @@ def rows(results: dict[str, Any]) -> list[dict[str, Any]]:
                 **d,
                 "build_s": r["build"]["build_s"],
                 "load": s["load_single"] + " / " + s["load_concurrent"],
+                "backend": s.get("embedding_backend", "?"),
             }
         )
     return out
@@ -699,6 +706,7 @@ def report(results: dict[str, Any], out_path: Path) -> None:
         "BM25 | build | load avg (single → / 8 clients) |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|")
+    print(f"(question embedding runtime: {', '.join(sorted({t['backend'] for t in table}))})")
     for t in table:
         print(
             f"| {t['chunks']:,} | {t['p50_ms']:.0f} / {t['p95_ms']:.0f} ms | {t['c_p50_ms']:.0f}"
