@@ -700,13 +700,13 @@ def report(results: dict[str, Any], out_path: Path) -> None:
     table = rows(results)
     if not table:
         return
+    print(f"(question embedding runtime: {', '.join(sorted({t['backend'] for t in table}))})")
     print(
         "\n| chunks | 1 client p50 / p95 | 8 clients p50 / p95 | answers/s (8) | peak RSS "
         "| first answer | unchanged re-ingest (CLI / in-process) | disk: Chroma + catalog + "
         "BM25 | build | load avg (single → / 8 clients) |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|")
-    print(f"(question embedding runtime: {', '.join(sorted({t['backend'] for t in table}))})")
     for t in table:
         print(
             f"| {t['chunks']:,} | {t['p50_ms']:.0f} / {t['p95_ms']:.0f} ms | {t['c_p50_ms']:.0f}"
