@@ -88,6 +88,21 @@ def test_search_in_an_empty_index_finds_nothing(index: VectorIndex) -> None:
     assert index.search(add_args([SEOUL], "/c")[1][0], k=5) == []
 
 
+def test_a_search_does_not_count_the_collection(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Counting costs 50 ms at a million chunks; the search must not do it every time."""
+    vectors = _ephemeral()
+    try:
+        chunk_vecs = _fill(vectors)
+
+        def refuse() -> int:
+            raise AssertionError("count() called during a search")
+
+        monkeypatch.setattr(vectors.chunks, "count", refuse)
+        assert vectors.search(chunk_vecs[0], k=50)[0][0] == "seoul#0"  # k above the size
+    finally:
+        vectors.close()
+
+
 def test_delete_documents_and_chunks(index: VectorIndex) -> None:
     _fill(index)
     index.delete_documents(["seoul", "unknown"])
