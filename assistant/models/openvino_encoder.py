@@ -2,10 +2,10 @@
 
 ``export_openvino`` converts the model (torch → OpenVINO IR, dynamic batch and sequence
 axes, output ``last_hidden_state``, weights stored as float16) into ``FOLDER/openvino/``,
-once; ``OpenVinoEncoder`` compiles it with bfloat16 or float32 inference precision. On this project's CPUs
-(AVX-512 with BF16) bfloat16 kept the vectors at cosine ≥ 0.999 to torch's float32 and
-ran several times faster (BENCHMARKS.md, "Encoder backends"); a CPU without bfloat16
-runs the same model in float32.
+once; ``OpenVinoEncoder`` compiles it with bfloat16 or float32 inference precision. On
+this project's CPUs (AVX-512 with BF16) bfloat16 kept the vectors at cosine ≥ 0.999 to
+torch's float32 and ran several times faster (BENCHMARKS.md, "Encoder backends"); a CPU
+without bfloat16 runs the same model in float32.
 """
 
 from __future__ import annotations

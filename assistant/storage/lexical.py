@@ -127,7 +127,9 @@ class LexicalIndex:
             params = (float(meta["params"][0]), float(meta["params"][1]))
             bm25 = None
             if meta["chunk_ids"]:
-                bm25 = bm25s.BM25.load(folder / "bm25", show_progress=False, verbosity=0)
+                # memory-mapped: a question touches the columns of its few terms only,
+                # so the matrix (300 MB at a million chunks) mostly stays on disk
+                bm25 = bm25s.BM25.load(folder / "bm25", mmap=True, show_progress=False, verbosity=0)
             if "source_codes" in meta:
                 names = [str(n) for n in meta["source_names"]]
                 codes = np.array(meta["source_codes"], dtype=np.int32)
