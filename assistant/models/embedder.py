@@ -23,6 +23,7 @@ from langchain_core.embeddings import Embeddings
 from assistant.models.pooling import cls_pool, mean_pool, normalize, pool_spans
 from assistant.models.prepare import is_current, prepare_model
 from assistant.models.token_encoder import TokenEncoder, TorchEncoder
+from assistant.models.tokenizer import FastTokenizer
 from assistant.settings import DEFAULT_MODEL, Settings
 
 logger = logging.getLogger(__name__)
@@ -112,26 +113,23 @@ class Embedder(Embeddings):
     """
 
     def __init__(self, settings: Settings, encoder: TokenEncoder | None = None) -> None:
-        from transformers import AutoTokenizer
-
         self.settings = settings
-        folder = model_folder(settings)
-        self._tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
-        if not self._tokenizer.is_fast:
-            raise ValueError(f"{folder} has no fast tokenizer (tokenizer.json), which is needed")
-        self._max_tokens = _max_tokens(folder, self._tokenizer)
-        self._encoder = encoder or load_encoder(settings, folder, settings.embedding_threads)
-        self._query_encoder = self._encoder
-        if encoder is None and settings.embedding_backend != "torch":
-            self._query_encoder = load_encoder(settings, folder, settings.query_threads)
+        self._folder = folder = model_folder(settings)
+        self._tokenizer = FastTokenizer(folder)
+        self._query_encoder = encoder or load_encoder(settings, folder, settings.query_threads)
+        # passages: the same encoder, or (OpenVINO) one compiled for their threads when the
+        # first passage comes, so a process that only answers questions never holds it
+        self._passage_encoder: TokenEncoder | None = encoder
+        if encoder is None and settings.embedding_backend == "torch":
+            self._passage_encoder = self._query_encoder
         self._pooling = pooling_mode(folder)
         self._pool: Callable[[np.ndarray, np.ndarray], np.ndarray] = (
             mean_pool if self._pooling == "mean" else cls_pool
         )
         self._lock = threading.Lock()
         self._dim = 0
-        self._dim = int(self._encode(["dimension"], "", None)[0].shape[1])
-        logger.info("Loaded embedding model %s (dim %d, %s)", folder, self._dim, self._encoder.name)
+        self._dim = int(self._encode(["dimension"], "", None, self._query_encoder)[0].shape[1])
+        logger.info("Loaded embedding model %s (dim %d, %s)", folder, self._dim, self.backend)
 
     @property
     def dim(self) -> int:
@@ -141,7 +139,7 @@ class Embedder(Embeddings):
     @property
     def backend(self) -> str:
         """The runtime that runs the model (``embedding_backend``)."""
-        return self._encoder.name
+        return self._query_encoder.name
 
     @property
     def pools_spans(self) -> bool:
@@ -183,6 +181,13 @@ class Embedder(Embeddings):
                 )
         return vectors, pooled
 
+    def _load_passage_encoder(self) -> TokenEncoder:
+        with self._lock:
+            if self._passage_encoder is None:
+                threads = self.settings.embedding_threads
+                self._passage_encoder = load_encoder(self.settings, self._folder, threads)
+            return self._passage_encoder
+
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         """LangChain: passages as lists of floats."""
         return self.embed_passages(texts).tolist()
@@ -199,7 +204,8 @@ class Embedder(Embeddings):
         encoder: TokenEncoder | None = None,
     ) -> tuple[np.ndarray, list[np.ndarray] | None]:
         """Tokenize, run in length-sorted batches, pool; spans are offsets in ``texts``."""
-        encoder = encoder or self._encoder
+        if encoder is None:
+            encoder = self._passage_encoder or self._load_passage_encoder()
         if isinstance(texts, str):
             raise TypeError("pass a list of strings, not a single string")
         if not texts:
@@ -213,32 +219,14 @@ class Embedder(Embeddings):
         with self._lock:
             for lo in range(0, len(order), size):
                 rows = order[lo : lo + size]
-                enc = self._tokenizer(
-                    [prefix + texts[i] for i in rows],
-                    padding=True,
-                    truncation=True,
-                    max_length=self._max_tokens,
-                    return_offsets_mapping=spans is not None,
-                    return_tensors="np",
-                )
-                mask = enc["attention_mask"].astype(np.int64)
-                hidden = encoder(enc["input_ids"].astype(np.int64), mask)
+                tokens = self._tokenizer([prefix + texts[i] for i in rows])
+                mask = tokens.mask
+                hidden = encoder(tokens.ids, mask)
                 for j, vector in enumerate(normalize(self._pool(hidden, mask))):
                     vectors[rows[j]] = vector
                 if spans is not None:
                     for j, i in enumerate(rows):
                         moved = [(s + shift, e + shift) for s, e in spans[i]]
-                        found, _ = pool_spans(hidden[j], enc["offset_mapping"][j], moved)
+                        found, _ = pool_spans(hidden[j], tokens.offsets[j], moved)
                         pooled[i] = normalize(found)
         return np.stack(vectors), None if spans is None else pooled
-
-
-def _max_tokens(folder: Path, tokenizer: object) -> int:
-    """The model's input limit: sentence-transformers' ``max_seq_length``, else the
-    tokenizer's, at most 512."""
-    try:
-        config = json.loads((folder / "sentence_bert_config.json").read_text(encoding="utf-8"))
-        return int(config["max_seq_length"])
-    except (OSError, ValueError, KeyError, TypeError):
-        limit = getattr(tokenizer, "model_max_length", 512)
-        return int(min(limit, 512))
