@@ -69,11 +69,11 @@ class Settings(BaseSettings):
         64, ge=1, le=500, description="JSON nested deeper is skipped (parsing needs a stack)."
     )
     ingest_workers: int = Field(
-        1,
+        0,
         ge=0,
         le=64,
         description="Processes that chunk and analyse articles while this one embeds "
-        "(0: all in this process).",
+        "(0: all in this process, measured fastest on 2 cores: BENCHMARKS.md).",
     )
 
     # --- embeddings --------------------------------------------------------------------
