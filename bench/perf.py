@@ -188,8 +188,8 @@ def _base_material(args: argparse.Namespace, qa: Any) -> dict[str, Any]:
             f"  embedding {len(chunk_texts)} chunks, {len(sentences)} sentences once…",
             file=sys.stderr,
         )
-        chunk_vecs = qa.embedder.embed_passages(chunk_texts, show_progress=False)
-        sent_vecs = qa.embedder.embed_passages(sentences, show_progress=False)
+        chunk_vecs = qa.embedder.embed_passages(chunk_texts)
+        sent_vecs = qa.embedder.embed_passages(sentences)
         np.savez(cache, chunks=chunk_vecs, sentences=sent_vecs)
         print(f"  done in {time.perf_counter() - t:.0f} s (cached in {cache})", file=sys.stderr)
     return {

@@ -64,7 +64,7 @@ def variants(qa: Assistant, betas: list[float]) -> dict[str, dict[tuple[str, int
         chunk = Chunk(c.chunk_id, c.doc_id, c.index, c.text, c.start, c.end, c.sentences)
         pairs.append((article, chunk))
     texts = [embed_text(a, c) for a, c in pairs]
-    spans = [sentence_spans(a, c) for a, c in pairs]
+    spans = [sentence_spans(t, c) for t, (_, c) in zip(texts, pairs, strict=True)]
     chunk_vecs, pooled = qa.embedder.embed_chunks(texts, spans)
     sentences: dict[tuple[str, int], str] = {}
     for (a, c), cv, sv in zip(pairs, chunk_vecs, pooled, strict=True):

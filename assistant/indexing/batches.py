@@ -24,6 +24,7 @@ from assistant.errors import UnreadableFile
 from assistant.indexing.analysis import Analysed
 from assistant.indexing.embedding import embed_documents
 from assistant.indexing.report import IngestReport
+from assistant.storage.keys import key_path
 from assistant.storage.store import Store
 from assistant.types import Article, Chunk
 
@@ -115,7 +116,7 @@ class BatchWriter:
             except Exception as exc:  # the file is skipped; its stored version stays
                 log.debug("analysis failed for %s", key, exc_info=True)
                 if key not in failed:
-                    self.warn(f"skipped {key.split(':', 1)[-1]}: {skip_reason(exc)}")
+                    self.warn(f"skipped {key_path(key)}: {skip_reason(exc)}")
                 failed.add(key)
                 continue
             self._grow(len(analysed.chunks) - _estimate(article))

@@ -29,9 +29,9 @@ def embed_text(article: Article, chunk: Chunk) -> str:
     return f"{article.title}\n{chunk.text}"
 
 
-def sentence_spans(article: Article, chunk: Chunk) -> list[tuple[int, int]]:
-    """The chunk's sentences as character ranges in ``embed_text(article, chunk)``."""
-    shift = len(embed_text(article, chunk)) - len(chunk.text) - chunk.start
+def sentence_spans(text: str, chunk: Chunk) -> list[tuple[int, int]]:
+    """The chunk's sentences as character ranges in ``text``, its ``embed_text``."""
+    shift = len(text) - len(chunk.text) - chunk.start  # the title put before the chunk
     return [(s.start + shift, s.end + shift) for s in chunk.sentences]
 
 
@@ -48,36 +48,44 @@ def embed_documents(
     :returns: (chunks, dim) vectors in chunk order, and (sentences, dim) vectors in
         ``unique_sentences`` order, a sentence taken from the first chunk that has it.
     """
-    pairs = [(a, c) for a, _, chunks in docs for c in chunks]
-    texts = [embed_text(a, c) for a, c in pairs]
-    pooled = embedder.settings.sentence_vectors == "pooled"
-    parts: list[np.ndarray] = [np.zeros((0, embedder.dim), dtype=np.float32)]
-    per_chunk: list[np.ndarray] = []
+    empty = np.zeros((0, embedder.dim), dtype=np.float32)
+    chunks = [c for _, _, cs in docs for c in cs]
+    texts = [embed_text(a, c) for a, _, cs in docs for c in cs]
+    if embedder.settings.sentence_vectors == "separate":
+        sentences = [a.text[s.start : s.end] for a, _, cs in docs for s in unique_sentences(cs)]
+        return (
+            _in_slices(embedder.embed_passages, texts, empty, progress),
+            _in_slices(embedder.embed_passages, sentences, empty),
+        )
+    parts, per_chunk = [empty], []
     for lo in range(0, len(texts), EMBED_SLICE):
         batch = texts[lo : lo + EMBED_SLICE]
-        if pooled:
-            spans = [sentence_spans(a, c) for a, c in pairs[lo : lo + EMBED_SLICE]]
-            vectors, sentences = embedder.embed_chunks(batch, spans)
-            per_chunk.extend(sentences)
-        else:
-            vectors = embedder.embed_passages(batch)
+        part = chunks[lo : lo + EMBED_SLICE]
+        spans = [sentence_spans(t, c) for t, c in zip(batch, part, strict=True)]
+        vectors, sentence_rows = embedder.embed_chunks(batch, spans)
         parts.append(vectors)
+        per_chunk.extend(sentence_rows)
         progress(len(batch))
-    chunk_vectors = np.concatenate(parts)
-    if not pooled:
-        texts = [a.text[s.start : s.end] for a, _, cs in docs for s in unique_sentences(cs)]
-        own = [parts[0]] + [
-            embedder.embed_passages(texts[lo : lo + EMBED_SLICE])
-            for lo in range(0, len(texts), EMBED_SLICE)
-        ]
-        return chunk_vectors, np.concatenate(own)
     rows: list[np.ndarray] = []
     by_chunk = iter(per_chunk)
-    for _, _, chunks in docs:
+    for _, _, cs in docs:
         first: dict[int, np.ndarray] = {}
-        for chunk in chunks:
+        for chunk in cs:
             for span, vector in zip(chunk.sentences, next(by_chunk), strict=True):
                 first.setdefault(span.start, vector)
-        rows.extend(first[s.start] for s in unique_sentences(chunks))
-    empty = np.zeros((0, embedder.dim), dtype=np.float32)
-    return chunk_vectors, np.stack(rows) if rows else empty
+        rows.extend(first[s.start] for s in unique_sentences(cs))
+    return np.concatenate(parts), np.stack(rows) if rows else empty
+
+
+def _in_slices(
+    embed: Callable[[list[str]], np.ndarray],
+    texts: list[str],
+    empty: np.ndarray,
+    progress: Callable[[int], object] = lambda n: None,
+) -> np.ndarray:
+    """``embed`` over ``texts`` in slices of ``EMBED_SLICE``, reporting each slice."""
+    parts = [empty]
+    for lo in range(0, len(texts), EMBED_SLICE):
+        parts.append(embed(texts[lo : lo + EMBED_SLICE]))
+        progress(len(parts[-1]))
+    return np.concatenate(parts)

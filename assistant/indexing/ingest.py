@@ -25,7 +25,7 @@ from assistant.indexing.limits import Limits
 from assistant.indexing.report import IngestReport
 from assistant.indexing.sources import absolute, check_name, folder_root, scope, source_for
 from assistant.models.embedder import Embedder
-from assistant.storage.keys import file_key, path_text
+from assistant.storage.keys import file_key, key_path, path_text
 from assistant.storage.store import Store
 from assistant.text.korean import KoreanAnalyzer
 from assistant.types import Article
@@ -241,7 +241,7 @@ class Ingester:
                 if path != key and path not in in_run and self.store.file_sha(path) is not None:
                     other = path
             if other is not None:
-                where = "twice in this file" if other == key else f"also in {_file(other)}"
+                where = "twice in this file" if other == key else f"also in {key_path(other)}"
                 warn(f"{article.source}: document id '{article.doc_id}' {where}; kept the first")
                 continue
             ours[article.doc_id] = key
@@ -257,8 +257,3 @@ class Ingester:
             for d in doc_ids
             if claimed.get(d, key) == key and (d not in listed or listed[d][1] == key)
         ]
-
-
-def _file(key: str) -> str:
-    """The path part of a file key (``source:path``), for messages."""
-    return key.split(":", 1)[-1]

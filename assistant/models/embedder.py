@@ -150,7 +150,7 @@ class Embedder(Embeddings):
         """Embed search queries, shape (n, dim)."""
         return self._encode(texts, self.settings.query_prefix, None, self._query_encoder)[0]
 
-    def embed_passages(self, texts: list[str], *, show_progress: bool = False) -> np.ndarray:
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
         """Embed passages to index, shape (n, dim)."""
         return self._encode(texts, self.settings.passage_prefix, None)[0]
 
@@ -227,6 +227,6 @@ class Embedder(Embeddings):
                 if spans is not None:
                     for j, i in enumerate(rows):
                         moved = [(s + shift, e + shift) for s, e in spans[i]]
-                        found, _ = pool_spans(hidden[j], tokens.offsets[j], moved)
+                        found = pool_spans(hidden[j], tokens.offsets[j], moved)
                         pooled[i] = normalize(found)
         return np.stack(vectors), None if spans is None else pooled

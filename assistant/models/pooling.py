@@ -44,21 +44,18 @@ def span_tokens(offsets: np.ndarray, start: int, end: int) -> np.ndarray:
 
 def pool_spans(
     hidden: np.ndarray, offsets: np.ndarray, spans: Sequence[tuple[int, int]]
-) -> tuple[np.ndarray, list[int]]:
+) -> np.ndarray:
     """Mean vectors of ``spans`` in one text's token embeddings, unnormalized.
 
     :param hidden: (tokens, dim) token embeddings of one text.
     :param offsets: (tokens, 2) character offsets of those tokens.
     :param spans: character ranges in the same text.
-    :returns: (len(spans), dim) vectors, and the positions of spans no token covers
-        (cut off by the model's length limit); their rows are zero.
+    :returns: (len(spans), dim) vectors; the row of a span no token covers (cut off by
+        the model's length limit) is zero.
     """
     out = np.zeros((len(spans), hidden.shape[-1]), dtype=np.float32)
-    missing = []
     for i, (start, end) in enumerate(spans):
         idx = span_tokens(offsets, start, end)
         if idx.size:
             out[i] = hidden[idx].mean(axis=0)
-        else:
-            missing.append(i)
-    return out, missing
+    return out

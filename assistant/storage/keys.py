@@ -59,6 +59,11 @@ def file_key(source: str, path: str | PurePath) -> str:
     return f"{source}:{path_text(path)}"
 
 
+def key_path(key: str) -> str:
+    """The path part of a file key (``source:path``), for messages."""
+    return key.split(":", 1)[-1]
+
+
 def scoped_id(source: str, doc_id: str) -> str:
     """A document id qualified by its source, so equal names in two folders never collide."""
     return f"{source}/{doc_id}"

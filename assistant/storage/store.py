@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -327,14 +327,14 @@ class Store:
         :param wait: wait for another process's write to end; otherwise (a process that
             only reads, opening the index) leave it to the next writer when one is busy.
         """
-        if self.catalog.meta(SENTENCES_KEY) == SENTENCES_HERE:
+        if self.catalog.meta(SENTENCES_KEY) == SENTENCES_HERE:  # the usual case: no lock
             return 0
-        if wait:
-            with self._access.write_step():
-                return move_sentence_vectors(self.catalog, self.vectors)
-        if self.catalog.read_only or getattr(self.vectors, "read_only", False):
+        if not wait and (self.catalog.read_only or getattr(self.vectors, "read_only", False)):
             return 0
-        with self._access.write_lock.attempt() as free:  # the lock is re-entrant
+        # without waiting: only if the lock is free now (it is re-entrant, so write_step
+        # below takes it again at once)
+        lock = nullcontext(True) if wait else self._access.write_lock.attempt()
+        with lock as free:
             if not free:
                 return 0
             with self._access.write_step():
