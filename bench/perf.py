@@ -387,9 +387,15 @@ def _child(args: argparse.Namespace, phase: str, size: int = 0) -> dict[str, Any
     ]
     if args.fresh:
         cmd.append("--fresh")
+    return run_phase(cmd, f"{phase} {size or ''}")
+
+
+def run_phase(cmd: list[str], label: str) -> dict[str, Any]:
+    """Run one phase in a child process (its peak RSS is its own); its last stdout line
+    is the phase's JSON result."""
     done = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, check=False)
     if done.returncode != 0:
-        raise SystemExit(f"phase {phase} {size or ''} failed (exit {done.returncode})")
+        raise SystemExit(f"phase {label} failed (exit {done.returncode})")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 

@@ -65,7 +65,7 @@ START = time.time()  # before the heavy imports: "process start" for first-answe
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import numpy as np  # noqa: E402
-from perf import KORQUAD, NOISE, _unit, korquad, peak_rss_mb  # noqa: E402
+from perf import KORQUAD, NOISE, _unit, korquad, peak_rss_mb, run_phase  # noqa: E402
 
 from assistant import configure_threads  # noqa: E402
 from assistant.evaluation.metrics import percentile  # noqa: E402
@@ -607,10 +607,7 @@ def _child(args: argparse.Namespace, phase: str, size: int) -> dict[str, Any]:
     cmd += ["--queries", str(args.queries), "--concurrent-queries", str(args.concurrent_queries)]
     cmd += ["--per-file", str(args.per_file), "--_phase", phase, "--_size", str(size)]
     cmd += ["--profile"] if args.profile else []
-    done = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, check=False)
-    if done.returncode != 0:
-        raise SystemExit(f"phase {phase} {size} failed (exit {done.returncode})")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return run_phase(cmd, f"{phase} {size}")
 
 
 def main() -> None:
