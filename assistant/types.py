@@ -81,6 +81,8 @@ class Citation:
     chunk_start: int
     url: str | None = None
     published: str | None = None
+    # The short answer inside ``sentence``, as offsets in the document (None: no span).
+    highlight: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +103,9 @@ class Answer:
     documents: tuple[Document, ...] = ()
     timings: dict[str, float] = field(default_factory=dict)
     answerer: str = "extractive"
+    # The span that answers a name/number/date/place/short-phrase question, as found in
+    # the first citation's sentence ("" when the question asks for more than a span).
+    short_answer: str = ""
     # Generated answers only: each sentence's verdict (answering.verification) and the
     # model call (first-token time, tokens, tokens/s, raw text, error).
     verification: tuple[dict[str, Any], ...] = ()
@@ -114,6 +119,7 @@ class Answer:
         return {
             "question": self.question,
             "answer": self.text,
+            "short_answer": self.short_answer,
             "refused": self.refused,
             "status": self.status,
             "language": self.language,
