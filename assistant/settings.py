@@ -51,6 +51,11 @@ class Settings(BaseSettings):
     collection: str = "news"
     chroma_host: str | None = Field(None, description="Set to use a Chroma server.")
     chroma_port: int = 8000
+    server_sync_seconds: float = Field(
+        5.0,
+        ge=0,
+        description="With a Chroma server: how often a replica checks it for changes",
+    )
     index_lock_timeout: float = Field(
         600.0, ge=0, description="Seconds an ingest waits for another one into the same DATA_DIR"
     )

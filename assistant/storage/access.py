@@ -13,6 +13,12 @@ another process moved them, reopens the Chroma client (and the catalog, if its f
 replaced) and bumps ``epoch`` so the store drops its cached BM25 index. A Chroma read
 that still meets a stale view is retried once after reopening. This process's own writes
 move what it saw along with them, so they cause no reopen.
+
+With a Chroma server the server is the record and the local catalog a cache of it
+(``mirror``): it is synced when the store opens, before every write, and on reads at
+most every ``server_sync_seconds``, so a replica sees another's ingest within that time
+(plus the sync itself) without a restart. A server that does not answer the check leaves
+the cache as it was; reads go on, and the check is tried again at the next interval.
 """
 
 from __future__ import annotations
@@ -20,16 +26,20 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from typing import TypeVar
 
-from assistant.errors import IndexDamaged, StaleIndex, StoreReadOnly
+from assistant.errors import IndexDamaged, StaleIndex, StoreReadOnly, StoreUnavailable
 from assistant.settings import Settings
+from assistant.storage import mirror
 from assistant.storage.catalog import Catalog
 from assistant.storage.faults import Faults, damaged_message, read_only_message
+from assistant.storage.server_catalog import ServerCatalog
 from assistant.storage.vectors import VectorIndex
 from assistant.storage.write_lock import WriteLock
+from assistant.storage.writes import LocalWrites, ServerWrites, Writes
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -42,13 +52,19 @@ class Access:
     :param settings: where the index lives, and the write lock's timeout.
     :param vectors: the open vector index; closed by ``close``, and by this constructor
         if the catalog cannot be opened.
+    :param server: the Chroma server's catalog, when the server is the record; the local
+        catalog is then synced from it here, before writes and at most every
+        ``server_sync_seconds`` on reads.
     :raises IndexDamaged: the catalog file is damaged.
     """
 
-    def __init__(self, settings: Settings, vectors: VectorIndex) -> None:
+    def __init__(
+        self, settings: Settings, vectors: VectorIndex, server: ServerCatalog | None = None
+    ) -> None:
         self.settings = settings
         self.faults = Faults.of(settings)
         self.vectors = vectors
+        self.server = server
         try:
             with self.faults.translated():
                 self.catalog = Catalog(self.faults.catalog)
@@ -58,7 +74,40 @@ class Access:
         self.write_lock = WriteLock(settings.data_dir, settings.index_lock_timeout)
         self.lock = threading.RLock()  # in-process: writes, reopening and vector reads
         self.epoch = 0  # how many times this process reopened after another's writes
+        self._synced = -float("inf")  # when the cache was last checked against the server
+        if server is not None:
+            try:
+                with self.faults.translated(), self.write_lock.held():
+                    self._sync()
+            except BaseException:
+                self.close()
+                raise
         self._seen = self._look()
+
+    @property
+    def writes(self) -> Writes:
+        """Where catalog writes go: the server's catalog, or the local one."""
+        if self.server is not None:
+            return ServerWrites(self.server, self.catalog)
+        return LocalWrites(self.catalog)
+
+    def _sync(self) -> bool:
+        assert self.server is not None
+        self._synced = time.monotonic()
+        return mirror.sync(self.catalog, self.server)
+
+    def _poll(self) -> None:
+        """Sync the cache from the server if ``server_sync_seconds`` have passed."""
+        if time.monotonic() - self._synced < self.settings.server_sync_seconds:
+            return
+        with self.lock, self.write_lock.attempt() as free:
+            if not free:  # this data dir's writer syncs as it writes
+                return
+            try:
+                with self.faults.translated():
+                    self._sync()
+            except StoreUnavailable as exc:
+                log.warning("could not check the Chroma server for changes: %s", exc)
 
     def close(self) -> None:
         """Close the catalog connection and the vector index."""
@@ -78,6 +127,8 @@ class Access:
 
     def refresh(self) -> bool:
         """Catch up with another process's writes; returns whether anything was reopened."""
+        if self.server is not None:
+            self._poll()
         if self._look() == self._seen:
             return False
         with self.lock:
@@ -124,6 +175,9 @@ class Access:
         if self.catalog.read_only or getattr(self.vectors, "read_only", False):
             raise StoreReadOnly(read_only_message(self.settings.data_dir))
         with self.faults.translated(), self.write_lock.held():
+            if self.server is not None:
+                with self.lock:
+                    self._sync()
             self.refresh()
             yield
 

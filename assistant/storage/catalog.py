@@ -1,10 +1,9 @@
 """The SQLite catalog: which file produced which document, and what the index counts.
 
-It holds each document's text and hash, its chunks with sentence offsets and cached
-morphemes, each sentence's vector (float16; read a few at a time, never searched, so no
-vector index), and a ``generation`` that every write transaction bumps. A chunk counts
-as indexed once the catalog lists it; Chroma may hold more after an interrupted run,
-never less (see ``store``). The schema is the on-disk format: change it with a migration.
+Each document's text and hash, its chunks (sentence offsets, cached morphemes), each
+sentence's vector (float16, never searched), and a ``generation`` every write bumps. A
+chunk counts as indexed once listed here; Chroma may hold more after an interrupted
+run, never less (``store``). With a Chroma server this is a cache of it (``mirror``).
 """
 
 from __future__ import annotations
@@ -19,6 +18,7 @@ import numpy as np
 from assistant.storage import sqlite_file
 from assistant.storage.keys import day_number, unique_sentences
 from assistant.storage.lexical import LexicalRows
+from assistant.storage.sentence_rows import SentenceRows
 from assistant.types import Article, Chunk, Span, StoredChunk
 
 SCHEMA = """
@@ -48,7 +48,7 @@ SENTENCES_KEY, SENTENCES_HERE = "sentence_vectors", "catalog-float16"
 BATCH = 500  # ids per IN (...) query, well under SQLite's bound-variable limit
 
 
-class Catalog:
+class Catalog(SentenceRows):
     """The catalog in one SQLite file; each write method is one transaction.
 
     The connection may be used from several threads (the web server's workers); the
@@ -203,38 +203,6 @@ class Catalog:
                 out[r[0]] = StoredChunk(r[0], r[1], r[2], r[3], r[4], spans, *r[6:])
         return out
 
-    def sentence_vectors(
-        self, keys: Sequence[tuple[str, int]]
-    ) -> dict[tuple[str, int], np.ndarray]:
-        """(doc_id, sentence start) → float32 vector, for those of ``keys`` that are stored."""
-        by_doc: dict[str, list[int]] = {}
-        for doc_id, start in keys:
-            by_doc.setdefault(doc_id, []).append(start)
-        out: dict[tuple[str, int], np.ndarray] = {}
-        for doc_id, starts in by_doc.items():
-            for part in _batches(starts):
-                rows = self._db.execute(
-                    "SELECT start, vector FROM sentence_vectors WHERE doc_id=? "
-                    f"AND start IN ({_marks(part)})",
-                    (doc_id, *part),
-                )
-                for start, blob in rows:
-                    out[(doc_id, start)] = np.frombuffer(blob, dtype=np.float16).astype(np.float32)
-        return out
-
-    def sentence_count(self) -> int:
-        """How many sentence vectors are stored."""
-        return self._db.execute("SELECT COUNT(*) FROM sentence_vectors").fetchone()[0]
-
-    def add_sentence_vectors(self, rows: Sequence[tuple[str, int, np.ndarray]]) -> None:
-        """Store (doc_id, start, vector) rows of listed documents, float16 (an upgrade of an
-        index whose sentence vectors were elsewhere); the generation is not bumped."""
-        with self._db:
-            self._db.executemany(
-                "INSERT OR REPLACE INTO sentence_vectors VALUES (?,?,?)",
-                [(d, s, np.asarray(v, dtype=np.float16).tobytes()) for d, s, v in rows],
-            )
-
     def lexical_rows(self) -> LexicalRows:
         """Every listed chunk's cached morphemes, source and day, in insertion order. Equal
         terms and sources share one string (1M chunks: ~37M terms, tens of thousands distinct)."""
@@ -254,11 +222,20 @@ class Catalog:
     def delete(self, doc_ids: Sequence[str], paths: Sequence[str]) -> None:
         """Unlist documents (with their chunks) and files in one transaction."""
         with self._db:
-            for part in _batches(doc_ids):
-                for table in ("chunks", "docs", "sentence_vectors"):
-                    self._db.execute(f"DELETE FROM {table} WHERE doc_id IN ({_marks(part)})", part)
-            self._db.executemany("DELETE FROM files WHERE path=?", [(p,) for p in paths])
+            self._unlist(doc_ids, paths)
             self._bump()
+
+    def _unlist(self, doc_ids: Sequence[str], paths: Sequence[str]) -> None:
+        for part in _batches(doc_ids):
+            for table in ("chunks", "docs", "sentence_vectors"):
+                self._db.execute(f"DELETE FROM {table} WHERE doc_id IN ({_marks(part)})", part)
+        self._db.executemany("DELETE FROM files WHERE path=?", [(p,) for p in paths])
+
+    def set_sources(self, pairs: Sequence[tuple[str, str]]) -> None:
+        """Replace every source with ``pairs`` (name, folder), in that order."""
+        with self._db:
+            self._db.execute("DELETE FROM sources")
+            self._db.executemany("INSERT OR IGNORE INTO sources VALUES (?, ?)", pairs)
 
     def insert(
         self,
@@ -266,9 +243,13 @@ class Catalog:
         chunk_terms: Sequence[Sequence[str]],
         files: dict[str, tuple[str, list[str]]],
         sentence_vectors: np.ndarray,
+        *,
+        unlist: tuple[Sequence[str], Sequence[str]] = ((), ()),
+        meta: dict[str, str] | None = None,
     ) -> None:
         """List documents, their chunks, sentence vectors and files in one transaction
-        (replacing same ids).
+        (replacing same ids), after unlisting ``unlist`` (doc ids, paths) and with ``meta``
+        values set in the same transaction (a replica's sync, see ``mirror``).
 
         :param docs: (article, path, chunks) per document.
         :param chunk_terms: each chunk's morphemes, in the order of ``docs``' chunks.
@@ -279,6 +260,8 @@ class Catalog:
         terms = iter(chunk_terms)
         rows = iter(np.asarray(sentence_vectors, dtype=np.float16))
         with self._db:
+            self._unlist(*unlist)
+            self._db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", (meta or {}).items())
             for article, path, chunks in docs:
                 self._db.execute(
                     "INSERT OR REPLACE INTO docs VALUES (?,?,?,?,?,?,?,?,?)",
@@ -323,9 +306,8 @@ class Catalog:
             self._bump()
 
     def clear(self) -> None:
-        """Unlist everything and forget the embedding model and the source names; the
-        generation keeps counting, so no saved BM25 index can match the emptied catalog
-        by accident."""
+        """Unlist everything, meta values too; the generation keeps counting, so no saved
+        BM25 index can match the emptied catalog by accident."""
         with self._db:
             for table in ("files", "docs", "chunks", "sources", "sentence_vectors"):
                 self._db.execute(f"DELETE FROM {table}")
@@ -333,7 +315,7 @@ class Catalog:
             self._bump()
 
 
-def _marks(part: Sequence[Any]) -> str:
+def _marks(part: Sequence[Any]) -> str:  # one "?" per value of an IN (...) list
     return ",".join("?" * len(part))
 
 

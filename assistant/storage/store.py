@@ -31,6 +31,8 @@ from assistant.storage.catalog import SENTENCES_HERE, SENTENCES_KEY, Catalog, St
 from assistant.storage.faults import Faults
 from assistant.storage.keys import day_number, sentence_id, sentence_key, unique_sentences
 from assistant.storage.lexical import LexicalIndex
+from assistant.storage.reconcile import reconcile
+from assistant.storage.server_catalog import ServerCatalog
 from assistant.storage.upgrades import check_id_scheme, move_sentence_vectors
 from assistant.storage.vectors import ChromaVectors, VectorIndex
 from assistant.types import Article, Chunk
@@ -60,9 +62,15 @@ class Store:
         if not self.folder.is_dir():
             with self.faults.translated():
                 self.folder.mkdir(parents=True, exist_ok=True)
-        self._access = Access(
-            settings, vectors if vectors is not None else ChromaVectors.connect(settings)
-        )
+        vecs = vectors if vectors is not None else ChromaVectors.connect(settings)
+        server = None
+        if settings.chroma_host and isinstance(vecs, ChromaVectors):
+            try:  # the server is the record: see ``server_catalog`` and ``mirror``
+                server = ServerCatalog(vecs.client, settings.collection, vecs.call)
+            except BaseException:
+                vecs.close()
+                raise
+        self._access = Access(settings, vecs, server)
         self._lock = self._access.lock
         self._lexical: tuple[int, LexicalIndex] | None = None  # (access epoch, index)
         self._closed = False
@@ -133,8 +141,8 @@ class Store:
         """
         stored = self.catalog.meta("embedding_model")
         if stored is None:
-            with self._lock:
-                self.catalog.set_meta({"embedding_model": model, "embedding_dim": str(dim)})
+            with self._access.write_step():
+                self._access.writes.set_meta({"embedding_model": model, "embedding_dim": str(dim)})
         elif stored != model or int(self.catalog.meta("embedding_dim") or dim) != dim:
             raise IndexMismatch(
                 f"The index in {self.folder} was built with the embedding model '{stored}', "
@@ -158,7 +166,10 @@ class Store:
             folders to rebuild it from.
         """
         with self._lock:
-            check_id_scheme(self.catalog, self.folder)
+            mark = check_id_scheme(self.catalog, self.folder)
+        if mark:
+            with self._access.write_step():
+                self._access.writes.set_meta(mark)
 
     def files_under(self, roots: Iterable[str]) -> list[str]:
         """Recorded file keys equal to or below any of ``roots`` (keys, see ``file_key``)."""
@@ -174,8 +185,8 @@ class Store:
 
     def bind_source(self, name: str, root: str) -> None:
         """Record that the folder ``root`` is ingested under ``name``."""
-        with self._lock:
-            self.catalog.bind_source(name, root)
+        with self._access.write_step():
+            self._access.writes.bind_source(name, root)
 
     def doc_hashes(self, doc_ids: list[str]) -> dict[str, tuple[str, str]]:
         """doc_id → (hash, path) for those of the ids the catalog lists."""
@@ -192,7 +203,7 @@ class Store:
         if not doc_ids and not paths:
             return
         with self._access.write_step():
-            self.catalog.delete(doc_ids, paths)
+            self._access.writes.delete(doc_ids, paths)
             self.vectors.delete_documents(doc_ids)
 
     def add(
@@ -223,7 +234,7 @@ class Store:
             )
         with self._access.write_step():
             self.vectors.add([(article, chunks) for article, _, chunks in docs], chunk_vectors)
-            self.catalog.insert(docs, chunk_terms, files, sentence_vectors)
+            self._access.writes.insert(docs, chunk_terms, files, sentence_vectors)
 
     def reconcile(self) -> int:
         """Delete vectors the catalog does not list (left by an interrupted run), and
@@ -234,29 +245,13 @@ class Store:
         loses the chunks it no longer has. Returns how many documents and chunks went.
         """
         with self._access.write_step():
-            if self.vectors.chunk_count() == self.catalog.counts()[1]:
-                return 0
-            known = self.catalog.chunk_ids()
-            found = self.vectors.chunk_documents()
-            missing = self.catalog.get_chunks(sorted(known - set(found)))
-            lost = sorted({c.doc_id for c in missing.values()})
-            if lost:
-                paths = sorted({path for _, path in self.catalog.doc_hashes(lost).values()})
-                log.warning("%d documents lost their vectors; unlisted to embed again", len(lost))
-                self.catalog.delete(lost, paths)
-                known = self.catalog.chunk_ids()
-            known_docs = self.catalog.doc_ids()
-            stray = sorted({d for c, d in found.items() if c not in known} - known_docs)
-            self.vectors.delete_documents(stray)
-            extra = [c for c in self.vectors.chunk_documents() if c not in known]
-            self.vectors.delete_chunks(extra)
-            return len(stray) + len(extra)
+            return reconcile(self.catalog, self.vectors, self._access.writes)
 
     def clear(self) -> None:
         """Drop everything this index holds (``ingest --rebuild``): the catalog first, so
         a crash midway leaves only unlisted vectors, which ``reconcile`` removes."""
         with self._access.write_step():
-            self.catalog.clear()
+            self._access.writes.clear()
             self.vectors.clear()
             self._lexical = None
 
@@ -327,8 +322,8 @@ class Store:
         :param wait: wait for another process's write to end; otherwise (a process that
             only reads, opening the index) leave it to the next writer when one is busy.
         """
-        if self.catalog.meta(SENTENCES_KEY) == SENTENCES_HERE:  # the usual case: no lock
-            return 0
+        if self.catalog.meta(SENTENCES_KEY) == SENTENCES_HERE or self._access.server:
+            return 0  # the usual case (no lock); a server index never had them in Chroma
         if not wait and (self.catalog.read_only or getattr(self.vectors, "read_only", False)):
             return 0
         # without waiting: only if the lock is free now (it is re-entrant, so write_step

@@ -54,19 +54,19 @@ def move_sentence_vectors(catalog: Catalog, vectors: VectorIndex) -> int:
     return moved
 
 
-def check_id_scheme(catalog: Catalog, folder: Path) -> None:
-    """Mark a new or emptied catalog as holding source-scoped ids; refuse an older one.
+def check_id_scheme(catalog: Catalog, folder: Path) -> dict[str, str]:
+    """The mark to store on a new or emptied catalog (source-scoped ids; {} when it has
+    it already); refuse an older one.
 
     :param folder: the index folder, named in the message.
     :raises IndexOutdated: the catalog has documents but no mark; the message names the
         folders to rebuild it from.
     """
     if catalog.meta(ID_SCHEME_KEY) == ID_SCHEME:
-        return
+        return {}
     listed = catalog.document_paths()
     if not listed:  # nothing that could collide
-        catalog.set_meta({ID_SCHEME_KEY: ID_SCHEME})
-        return
+        return {ID_SCHEME_KEY: ID_SCHEME}
     roots = sorted({_root(path, source) for path, source in listed})
     raise IndexOutdated(
         f"The index in {folder} was built by an earlier version, whose document "

@@ -166,6 +166,15 @@ class ChromaVectors:
             return StoreUnavailable(self._explain(exc))
         return exc
 
+    @property
+    def client(self) -> Any:
+        """The open Chroma client (the server's catalog collections share it)."""
+        return self._client
+
+    def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Run one Chroma request, turning failures into the assistant's errors."""
+        return self._call(fn, *args, **kwargs)
+
     def _call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Run one Chroma request, turning failures into the assistant's errors."""
         try:
