@@ -5,10 +5,6 @@ A server that was never there is tested without one in ``tests/unit/storage/test
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import chromadb
@@ -16,49 +12,17 @@ import pytest
 from chromadb.config import Settings as ChromaSettings
 
 from assistant.pipeline.service import Assistant
+from tests.fixtures.chroma import ChromaServer
 from tests.fixtures.paths import CORPUS, make_settings
 
 pytestmark = pytest.mark.server
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture()
 def chroma_server(tmp_path: Path):
-    port = _free_port()
-    chroma = Path(sys.executable).with_name("chroma")
-    proc = subprocess.Popen(
-        [
-            str(chroma),
-            "run",
-            "--path",
-            str(tmp_path / "server"),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    client_settings = ChromaSettings(anonymized_telemetry=False)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            chromadb.HttpClient(host="127.0.0.1", port=port, settings=client_settings).heartbeat()
-            break
-        except Exception:
-            if time.monotonic() > deadline or proc.poll() is not None:
-                proc.kill()
-                pytest.fail("chroma run did not come up within 60 s")
-            time.sleep(0.3)
-    yield proc, port
-    proc.terminate()
-    proc.wait(timeout=20)
+    server = ChromaServer(tmp_path / "server").start()
+    yield server.proc, server.port
+    server.stop()
 
 
 def test_ingest_and_ask_through_a_chroma_server(chroma_server, tmp_path: Path, settings) -> None:
