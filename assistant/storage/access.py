@@ -28,7 +28,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager, nullcontext, suppress
 from typing import TypeVar
 
 from assistant.errors import IndexDamaged, StaleIndex, StoreReadOnly, StoreUnavailable
@@ -37,6 +37,7 @@ from assistant.storage import mirror
 from assistant.storage.catalog import Catalog
 from assistant.storage.faults import Faults, damaged_message, read_only_message
 from assistant.storage.server_catalog import ServerCatalog
+from assistant.storage.server_lease import ServerLease
 from assistant.storage.vectors import VectorIndex
 from assistant.storage.write_lock import WriteLock
 from assistant.storage.writes import LocalWrites, ServerWrites, Writes
@@ -75,6 +76,10 @@ class Access:
         self.lock = threading.RLock()  # in-process: writes, reopening and vector reads
         self.epoch = 0  # how many times this process reopened after another's writes
         self._synced = -float("inf")  # when the cache was last checked against the server
+        self.lease: ServerLease | None = None
+        if server is not None:
+            where = f"http://{settings.chroma_host}:{settings.chroma_port}"
+            self.lease = server.lease(settings.index_lock_timeout, where)
         if server is not None:
             try:
                 with self.faults.translated(), self.write_lock.held():
@@ -174,7 +179,8 @@ class Access:
         """
         if self.catalog.read_only or getattr(self.vectors, "read_only", False):
             raise StoreReadOnly(read_only_message(self.settings.data_dir))
-        with self.faults.translated(), self.write_lock.held():
+        lease = self.lease.held() if self.lease is not None else nullcontext()
+        with self.faults.translated(), self.write_lock.held(), lease:
             if self.server is not None:
                 with self.lock:
                     self._sync()
@@ -188,6 +194,8 @@ class Access:
         along with it."""
         with self.writing(), self.lock:
             self.faults.check_space()
+            if self.lease is not None:
+                self.lease.renew()
             try:
                 yield
             finally:

@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from assistant.storage.server_lease import ServerLease
 from assistant.storage.server_records import DocRecord, decode, encode
 
 PAGE = 1000  # records per get() when reading a whole collection
@@ -82,6 +83,10 @@ class ServerCatalog:
         self.state = self._call(
             make, f"{self._name}-state", embedding_function=None, configuration=PLAIN
         )
+
+    def lease(self, timeout: float, where: str) -> ServerLease:
+        """The write lease of this server index (one writer at a time, any machine)."""
+        return ServerLease(self.state, self._call, timeout, where)
 
     # ------------------------------------------------------------------ reads
 

@@ -5,6 +5,7 @@ syncs, a writer stopped between its log entry and the head."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import chromadb
@@ -24,9 +25,10 @@ def _call(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture()
-def server() -> ServerCatalog:
+def server() -> Iterator[ServerCatalog]:
     client = chromadb.EphemeralClient(settings=ChromaSettings(anonymized_telemetry=False))
-    return ServerCatalog(client, f"t-{uuid.uuid4().hex[:8]}", _call)
+    yield ServerCatalog(client, f"t-{uuid.uuid4().hex[:8]}", _call)
+    client.close()  # stops the in-memory system, as test_vectors expects of every test
 
 
 def _put(server: ServerCatalog, docs, path: str, sha: str = "sha", seed: int = 0) -> int:
