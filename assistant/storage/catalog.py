@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from assistant.storage import sqlite_file
+from assistant.storage.catalog_export import Export
 from assistant.storage.keys import day_number, unique_sentences
 from assistant.storage.lexical import LexicalRows
 from assistant.storage.sentence_rows import SentenceRows
@@ -48,7 +49,7 @@ SENTENCES_KEY, SENTENCES_HERE = "sentence_vectors", "catalog-float16"
 BATCH = 500  # ids per IN (...) query, well under SQLite's bound-variable limit
 
 
-class Catalog(SentenceRows):
+class Catalog(SentenceRows, Export):
     """The catalog in one SQLite file; each write method is one transaction.
 
     The connection may be used from several threads (the web server's workers); the
@@ -109,6 +110,11 @@ class Catalog(SentenceRows):
         """The document ids recorded for a file ([] for an unknown file)."""
         row = self._db.execute("SELECT doc_ids FROM files WHERE path=?", (path,)).fetchone()
         return json.loads(row[0]) if row else []
+
+    def files(self) -> dict[str, tuple[str, list[str]]]:
+        """path → (sha256, doc ids) of every recorded file."""
+        rows = self._db.execute("SELECT path, sha, doc_ids FROM files")
+        return {p: (sha, json.loads(ids)) for p, sha, ids in rows}
 
     def files_under(self, roots: Iterable[str | Path]) -> list[str]:
         """Recorded file keys equal to any of ``roots`` or below one (a ``/`` follows it).
@@ -199,17 +205,17 @@ class Catalog(SentenceRows):
                 part,
             )
             for r in rows:
-                spans = tuple(Span(s, e) for s, e in json.loads(r[5]))
-                out[r[0]] = StoredChunk(r[0], r[1], r[2], r[3], r[4], spans, *r[6:])
+                out[r[0]] = StoredChunk(*r[:5], _spans(r[5]), *r[6:])
         return out
 
     def lexical_rows(self) -> LexicalRows:
-        """Every listed chunk's cached morphemes, source and day, in insertion order. Equal
-        terms and sources share one string (1M chunks: ~37M terms, tens of thousands distinct)."""
+        """Every listed chunk's cached morphemes, source and day, by chunk id (so replicas
+        filled in another order build the same BM25 index, ties included). Equal terms and
+        sources share one string (1M chunks: ~37M terms, tens of thousands distinct)."""
         one, days, out = {}.setdefault, {}, LexicalRows([], [], [], [])
         for chunk_id, terms, source, published in self._db.execute(
             "SELECT c.chunk_id, c.terms, d.source, d.published FROM chunks c "
-            "JOIN docs d ON d.doc_id = c.doc_id ORDER BY c.rowid"
+            "JOIN docs d ON d.doc_id = c.doc_id ORDER BY c.chunk_id"
         ):
             out.chunk_ids.append(chunk_id)
             out.terms.append([one(t, t) for t in terms.split()])
@@ -313,6 +319,10 @@ class Catalog(SentenceRows):
                 self._db.execute(f"DELETE FROM {table}")
             self._db.execute("DELETE FROM meta WHERE key != 'generation'")
             self._bump()
+
+
+def _spans(stored: str) -> tuple[Span, ...]:
+    return tuple(Span(s, e) for s, e in json.loads(stored))
 
 
 def _marks(part: Sequence[Any]) -> str:  # one "?" per value of an IN (...) list

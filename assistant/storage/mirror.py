@@ -17,11 +17,13 @@ import logging
 import numpy as np
 
 from assistant.storage.catalog import Catalog
-from assistant.storage.server_catalog import Changes, ServerCatalog
-from assistant.storage.server_records import DocRecord
+from assistant.storage.keys import unique_sentences
+from assistant.storage.server_catalog import PAGE, Changes, ServerCatalog, Write
+from assistant.storage.server_records import DocRecord, records
 
 log = logging.getLogger(__name__)
 INDEX_KEY, GEN_KEY = "server_index", "server_generation"
+META = ("embedding_model", "embedding_dim", "doc_ids")  # meta a server index keeps
 
 
 def synced_at(catalog: Catalog) -> tuple[str | None, int]:
@@ -38,6 +40,9 @@ def sync(catalog: Catalog, server: ServerCatalog) -> bool:
     head = server.head()
     index, have = synced_at(catalog)
     if head is None:  # nothing written on the server yet (or it was wiped)
+        if index is None and catalog.counts()[0]:
+            adopt(catalog, server)  # a catalog written before the server was the record
+            return True
         if index in (None, "") and not catalog.counts()[0]:
             return False
         _full(catalog, server, ("", 0))
@@ -53,6 +58,33 @@ def sync(catalog: Catalog, server: ServerCatalog) -> bool:
     else:
         _apply(catalog, server, changes, head)
     return True
+
+
+def adopt(catalog: Catalog, server: ServerCatalog) -> None:
+    """Copy a local catalog written before the server was the record (its chunk vectors
+    are on the server already) to the server, as one logged change per page, then mark
+    the catalog as synced; nothing is embedded again. Safe to stop: records are upserts,
+    and an unmarked catalog is adopted again at the next open."""
+    log.warning("copying the local catalog to the Chroma server, which now keeps it")
+    after, total = "", 0
+    while page := catalog.export(after, PAGE):
+        keys = [(a.doc_id, s.start) for a, _, chunks, _ in page for s in unique_sentences(chunks)]
+        found = catalog.sentence_vectors(keys)
+        vectors = np.array([found[k] for k in keys], dtype=np.float32).reshape(len(keys), -1)
+        docs = [(a, path, chunks) for a, path, chunks, _ in page]
+        terms = [t.split() for *_, chunk_terms in page for t in chunk_terms]
+        server.write(Write(put_docs=records(docs, terms, vectors)))
+        after, total = page[-1][0].doc_id, total + len(page)
+    server.write(
+        Write(
+            put_files=catalog.files(),
+            meta={k: v for k in META if (v := catalog.meta(k)) is not None},
+            sources=[(n, r) for n, roots in catalog.sources().items() for r in roots],
+        )
+    )
+    catalog.clear()
+    sync(catalog, server)
+    log.warning("copied %d documents to the Chroma server", total)
 
 
 def _apply(

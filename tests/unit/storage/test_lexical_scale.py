@@ -81,4 +81,6 @@ def test_catalog_rows_share_equal_terms_and_sources(tmp_path: Path) -> None:
     for term in [t for chunk in rows.terms for t in chunk] + rows.sources:
         assert seen.setdefault(term, term) is term  # one object per distinct string
     assert len(rows.sources) == len(rows.chunk_ids) == len(rows.terms)
-    assert rows.terms == [list(t) for t in terms]
+    chunks = [c for _, _, cs in listed for c in cs]
+    by_id = {c.chunk_id: list(t) for c, t in zip(chunks, terms, strict=True)}
+    assert rows.terms == [by_id[c] for c in rows.chunk_ids]

@@ -146,3 +146,26 @@ def test_a_pruned_log_means_a_full_read(server, tmp_path: Path) -> None:
     server._call(server.state.delete, ids=["log:000000000001"])
     assert server.changes(0, 2).full
     assert not server.changes(1, 2).full
+
+
+def test_a_catalog_from_before_the_server_kept_it_is_adopted_not_wiped(
+    server, tmp_path: Path
+) -> None:
+    old = _replica(tmp_path, "old")  # written when the local catalog was the record
+    listed, _, sentence_vecs, terms, files = add_args([SEOUL, BUSAN], "a.txt", seed=7)
+    old.insert(listed, terms, files, sentence_vecs)
+    old.set_meta({"embedding_model": "e5", "doc_ids": "source-scoped"})
+    old.bind_source("news", "/data/news")
+    before = (old.doc_ids(), old.chunk_ids(), old.lexical_rows())
+    assert mirror.sync(old, server) is True
+    assert (old.doc_ids(), old.chunk_ids(), old.lexical_rows()) == before
+    assert mirror.synced_at(old)[1] == (server.head() or ("", 0))[1]
+    fresh = _replica(tmp_path, "fresh")  # another replica reads it all from the server
+    mirror.sync(fresh, server)
+    assert (fresh.doc_ids(), fresh.chunk_ids(), fresh.lexical_rows()) == before
+    assert fresh.file_sha("a.txt") == "sha" and fresh.meta("embedding_model") == "e5"
+    assert fresh.sources() == {"news": ["/data/news"]}
+    key = (SEOUL[0].doc_id, SEOUL[1][0].sentences[0].start)
+    np.testing.assert_allclose(
+        fresh.sentence_vectors([key])[key], old.sentence_vectors([key])[key], atol=1e-3
+    )
