@@ -173,7 +173,7 @@ class Ingester:
         finally:
             analysis.close()
         chunk_bar.close()
-        self.store.lexical()  # rebuild BM25 now rather than on the first question
+        self.store.lexical(wait=True)  # rebuild BM25 now rather than on the first question
         report.seconds = time.perf_counter() - started
         return report
 

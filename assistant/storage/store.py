@@ -31,6 +31,7 @@ from assistant.storage.catalog import SENTENCES_HERE, SENTENCES_KEY, Catalog, St
 from assistant.storage.faults import Faults
 from assistant.storage.keys import day_number, sentence_id, sentence_key, unique_sentences
 from assistant.storage.lexical import LexicalIndex
+from assistant.storage.lexical_cache import LexicalCache
 from assistant.storage.reconcile import reconcile
 from assistant.storage.server_catalog import ServerCatalog
 from assistant.storage.upgrades import check_id_scheme, move_sentence_vectors
@@ -72,7 +73,13 @@ class Store:
                 raise
         self._access = Access(settings, vecs, server)
         self._lock = self._access.lock
-        self._lexical: tuple[int, LexicalIndex] | None = None  # (access epoch, index)
+        self._lexical = LexicalCache(
+            lambda: self._access.catalog,
+            self.folder / "bm25",
+            (settings.bm25_k1, settings.bm25_b),
+            self._access.write_lock.attempt,
+            serve_stale=server is not None,
+        )
         self._closed = False
 
     def close(self) -> None:
@@ -253,46 +260,19 @@ class Store:
         with self._access.write_step():
             self._access.writes.clear()
             self.vectors.clear()
-            self._lexical = None
+            self._lexical.drop()
 
     # ------------------------------------------------------------------ read path
 
-    def lexical(self) -> LexicalIndex:
+    def lexical(self, *, wait: bool = False) -> LexicalIndex:
         """The BM25 index matching the catalog: cached, else loaded from ``bm25/``, else
-        rebuilt from the catalog's morphemes if missing, damaged, stale, built with other
-        (k1, b) or holding other chunk ids than the catalog. A rebuilt index is saved
-        when no other process is writing (and the folder is writable); else it is kept
-        in memory only."""
+        rebuilt from the catalog's morphemes (``lexical_cache``). With a Chroma server a
+        serving replica answers from its previous index while the next is built, unless
+        ``wait``.
+        """
         self.refresh()
-        with self._lock, self.faults.translated():
-            gen = self.catalog.generation
-            params = (self.settings.bm25_k1, self.settings.bm25_b)
-            epoch = self._access.epoch
-            cached = self._lexical
-            if cached is not None and cached[0] == epoch and cached[1].generation == gen:
-                return cached[1]
-            folder = self.folder / "bm25"
-            index = LexicalIndex.load(folder)
-            if (
-                index is None
-                or (index.generation, index.params) != (gen, params)
-                or set(index.chunk_ids) != self.catalog.chunk_ids()
-            ):
-                index = LexicalIndex.build(self.catalog.lexical_rows(), gen, *params)
-                self._save(index, folder)
-            self._lexical = (epoch, index)
-            return index
-
-    def _save(self, index: LexicalIndex, folder: Path) -> None:
-        if self.catalog.read_only:
-            return
-        with self._access.write_lock.attempt() as free:
-            if not free:  # another process is writing: it saves the index it ends with
-                return
-            try:
-                index.save(folder)
-            except OSError as exc:
-                log.warning("the BM25 index was not saved in %s: %s", folder, exc)
+        with self.faults.translated():
+            return self._lexical.get(self._access.epoch, wait=wait)
 
     def dense_search(
         self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None
