@@ -186,3 +186,22 @@ def test_the_server_going_away_and_coming_back(tmp_path: Path) -> None:
     finally:
         qa.close()
         server.stop()
+
+
+def test_a_replica_started_before_its_server_comes_up_by_itself(tmp_path: Path) -> None:
+    server = ChromaServer(tmp_path / "chroma")  # its port is chosen, nothing listens yet
+    replica = Replica(tmp_path / "data", server)
+    try:
+        deadline = time.monotonic() + 120
+        log = tmp_path / "data.log"
+        while f"127.0.0.1:{server.port}" not in log.read_text("utf-8", "replace"):
+            assert time.monotonic() < deadline, "the replica never said what it waits for"
+            assert replica.proc.poll() is None, "the replica gave up"
+            time.sleep(0.5)
+        assert httpx.get(f"{replica.url}/healthz", timeout=10).status_code == 503
+        server.start()
+        replica.wait_ready(timeout=120)
+        assert replica.ask("러시아의 평양 주재 대사는 누구였나?")["status"] == "refused"  # empty
+    finally:
+        replica.stop()
+        server.stop()

@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 import sys
 import threading
+import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from assistant.settings import Settings
@@ -18,6 +20,7 @@ if TYPE_CHECKING:
     from assistant.pipeline.service import Assistant
 
 log = logging.getLogger(__name__)
+SERVER_RETRY = 5.0  # seconds between tries to reach a Chroma server that is not up
 
 
 class Engine:
@@ -63,9 +66,8 @@ class Engine:
         try:
             say("status_loading_model")
             from assistant.indexing.files import find_files
-            from assistant.pipeline.service import Assistant
 
-            qa = Assistant(settings)
+            qa = self._open(settings, say)
             corpus = settings.corpus_dir if ingest else None  # unset: nothing to ingest
             if corpus is not None and not corpus.exists():
                 log.warning("corpus_dir %s does not exist; nothing ingested", corpus)
@@ -83,6 +85,23 @@ class Engine:
         except Exception as exc:
             log.exception("the assistant failed to start")
             self.failed = str(exc) or type(exc).__name__
+
+    def _open(self, settings: Settings, say: Callable[..., None]) -> Assistant:
+        """The Assistant; a Chroma server that does not answer (yet) is tried again every
+        ``SERVER_RETRY`` seconds, so a replica started before its server, or while it is
+        down, comes up by itself once the server is back (``/healthz`` says 503 meanwhile).
+        """
+        from assistant.errors import StoreUnavailable
+        from assistant.pipeline.service import Assistant
+
+        while True:
+            try:
+                return Assistant(settings)
+            except StoreUnavailable as exc:  # not its kinds (damaged, full, read-only)
+                if not settings.chroma_host or type(exc) is not StoreUnavailable:
+                    raise
+                say("status_store_waiting", seconds=SERVER_RETRY, error=str(exc))
+                time.sleep(SERVER_RETRY)
 
     def close(self) -> None:
         """Close the Assistant, if it was loaded."""
