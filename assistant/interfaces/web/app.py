@@ -22,14 +22,11 @@ from assistant.answering.llm.client import configured_answerers
 from assistant.interfaces.web.engine import Engine
 from assistant.interfaces.web.export import DOWNLOAD_JS, conversation_json
 from assistant.interfaces.web.feedback import FeedbackLog, comment_box, rate_handler
+from assistant.interfaces.web.panels import CITE_LINK_JS, PANEL_CSS, retrieved_html, sources_html
 from assistant.interfaces.web.render import (
-    CITE_LINK_JS,
-    PANEL_CSS,
     answer_markdown,
     md_escape,
     parse_history,
-    retrieved_html,
-    sources_html,
     stream_prefixes,
     turn_record,
 )
@@ -46,7 +43,8 @@ UPLOAD_CACHE = (600, 3600)  # every 10 min, delete Gradio's copies of uploads ov
 STREAM_DELAY = 0.02  # seconds between streamed steps of an answer already complete
 SKIP2 = (gr.skip(), gr.skip())
 OK_STATUSES = ("answered", "refused")  # turns a follow-up may lean on
-APP_CSS = """#status p { margin: 0; } #sources { max-height: 640px; overflow-y: auto; }
+SOURCES_HEIGHT = 460  # px: the sources panel scrolls within this, the accordions stay below
+APP_CSS = """#status p { margin: 0; }
 #chat a[href*="#src-"] { color: var(--color-accent); font-weight: 600; text-decoration: none; }"""
 
 
@@ -104,7 +102,7 @@ def build_app(qa: Assistant | Engine, settings: Settings, *, language: str = "ko
         turn.update(k=int(k), bm25_weight=float(bm25), dense_weight=float(dense))
         numbers = {c.number for c in answer.citations}
         for prefix in [answer.text] if draft else stream_prefixes(answer.text):
-            text = answer_markdown(prefix, numbers, turn["turn"])
+            text = answer_markdown(prefix, numbers, turn["turn"], answer.short_answer)
             yield gr.skip(), [*chat, {"role": "assistant", "content": text}], *[gr.skip()] * 3
             time.sleep(STREAM_DELAY)
         turns = [*turns, turn]
@@ -191,6 +189,7 @@ def build_app(qa: Assistant | Engine, settings: Settings, *, language: str = "ko
                 sources = gr.HTML(
                     sources_html([], texts),
                     elem_id="sources",
+                    max_height=SOURCES_HEIGHT,
                     css_template=PANEL_CSS,
                     js_on_load=CITE_LINK_JS,
                 )
