@@ -45,6 +45,8 @@ SKIP2 = (gr.skip(), gr.skip())
 OK_STATUSES = ("answered", "refused")  # turns a follow-up may lean on
 SOURCES_HEIGHT = 460  # px: the sources panel scrolls within this, the accordions stay below
 APP_CSS = """#status p { margin: 0; }
+#chat mark.short { background: #fcd34d; color: #111; font-weight: 700; padding: 0 .15em;
+                   border-radius: 2px; }
 #chat a[href*="#src-"] { color: var(--color-accent); font-weight: 600; text-decoration: none; }"""
 
 
