@@ -76,6 +76,8 @@ def test_sources_panel_never_covers_the_panels_below(browser: Any, app: App) -> 
         for _ in range(folded.count()):  # the older answers' sources, as a reader opens them
             folded.first.click()
         assert page.locator("#sources details[open]").count() == 3
+        page.click("#retrieved-panel .label-wrap")  # and the table beneath, five passages long
+        page.wait_for_selector("#retrieved table.retrieved", state="visible")
         page.wait_for_timeout(300)
         shot(page, "08-three-answers-sources-open")
         boxes = {sel: page.evaluate(PAINTED, sel) for sel in PANELS}
@@ -112,6 +114,8 @@ def test_gradio_strings_are_korean_in_any_browser(browser: Any, app: App, locale
             like = page.locator(f"#chat button[aria-label='{GRADIO_KO['chatbot.like']}']")
             assert like.count() >= 1
             assert page.locator("#chat button[aria-label='Like']").count() == 0
+            copy = page.locator(f"#chat [aria-label='{GRADIO_KO['chatbot.copy_message']}']")
+            assert copy.count() >= 1
             shot(page, "09-english-browser-korean-page")
     finally:
         page.context.close()
