@@ -43,7 +43,6 @@ UPLOAD_CACHE = (600, 3600)  # every 10 min, delete Gradio's copies of uploads ov
 STREAM_DELAY = 0.02  # seconds between streamed steps of an answer already complete
 SKIP2 = (gr.skip(), gr.skip())
 OK_STATUSES = ("answered", "refused")  # turns a follow-up may lean on
-SOURCES_HEIGHT = 460  # px: the sources panel scrolls within this, the accordions stay below
 APP_CSS = """#status p { margin: 0; }
 #chat mark.short { background: #fcd34d; color: #111; font-weight: 700; padding: 0 .15em;
                    border-radius: 2px; }
@@ -191,7 +190,6 @@ def build_app(qa: Assistant | Engine, settings: Settings, *, language: str = "ko
                 sources = gr.HTML(
                     sources_html([], texts),
                     elem_id="sources",
-                    max_height=SOURCES_HEIGHT,
                     css_template=PANEL_CSS,
                     js_on_load=CITE_LINK_JS,
                 )

@@ -83,8 +83,9 @@ def citation_html(c: dict[str, Any], turn: int, texts: Messages) -> str:
 def sources_html(turns: list[dict[str, Any]], texts: Messages) -> str:
     """Every answer's sources, newest first and open; older answers folded.
 
-    ``data-turn`` (the number of the latest complete answer) changes exactly when an
-    answer is finished, which is also what the browser tests wait for.
+    The list scrolls within a bounded height (``.sources-list`` in ``PANEL_CSS``), so the
+    panels beneath it stay in place. ``data-turn`` (the number of the latest complete
+    answer) changes exactly when an answer is finished, which the browser tests wait for.
     """
     shown = [t for t in reversed(turns) if t["citations"]]
     blocks = []
@@ -97,7 +98,8 @@ def sources_html(turns: list[dict[str, Any]], texts: Messages) -> str:
     if not shown:
         key = "sources_none" if turns else "sources_empty"
         blocks.append(f'<p class="empty">{esc(texts.get(key))}</p>')
-    return f'<div data-turn="{turns[-1]["turn"] if turns else 0}">{"".join(blocks)}</div>'
+    latest = turns[-1]["turn"] if turns else 0
+    return f'<div class="sources-list" data-turn="{latest}">{"".join(blocks)}</div>'
 
 
 def retrieved_html(turn: dict[str, Any] | None, texts: Messages) -> str:
@@ -133,6 +135,8 @@ def _num(value: object) -> str:
 # Styles for the two HTML panels (scoped by Gradio to each component).
 PANEL_CSS = """
 .empty { color: var(--body-text-color-subdued); }
+.sources-list { max-height: 460px; overflow-y: auto; overscroll-behavior: contain;
+                padding-right: .25rem; }
 .turn { margin: 0 0 .75rem; }
 .turn > summary { font-weight: 600; cursor: pointer; padding: .25rem 0; }
 .cites { padding: 0; margin: .25rem 0 0; }
