@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from assistant.interfaces.web.locale import GRADIO_LOCALES, gradio_i18n, gradio_texts
 from assistant.settings import PROJECT_ROOT
 
@@ -22,3 +26,18 @@ def test_a_korean_page_gives_every_browser_locale_the_korean_table() -> None:
 def test_a_page_language_without_a_table_leaves_gradio_to_the_browser() -> None:
     assert gradio_texts(PROMPTS, "en") == {}
     assert gradio_i18n(PROMPTS, "en") is None
+
+
+def test_every_locale_gradio_ships_gets_the_table() -> None:
+    """Gradio picks one of its bundled locales from the browser; each must be covered."""
+    import re
+
+    import gradio
+
+    assets = Path(gradio.__file__).parent / "templates" / "frontend" / "assets"
+    shipped = set()
+    for script in assets.glob("core-*.js"):
+        shipped |= set(re.findall(r'"\./lang/([A-Za-z-]+)\.json"', script.read_text("utf-8")))
+    if not shipped:
+        pytest.skip("this Gradio build names its locales differently")
+    assert shipped <= set(GRADIO_LOCALES), shipped - set(GRADIO_LOCALES)
