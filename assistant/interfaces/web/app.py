@@ -6,7 +6,8 @@ browser session's component values and ``gr.State``, so nothing leaks between se
 ``launch`` serves the page at once and loads the engine in a background thread, with a
 status line saying what it is doing; questions asked before it is ready get a "still
 loading" reply. Per-session settings (k, fusion weights, answerer) go with each question
-as ``AskOptions``. HTML rendering lives in ``render``, serving in ``server``.
+as ``AskOptions``. Chat Markdown lives in ``render``, the panels' HTML in ``panels``,
+serving in ``server``, Gradio's own strings in ``locale``.
 """
 
 from __future__ import annotations
