@@ -13,7 +13,7 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-pytest_plugins = ["tests.fixtures.index", "tests.fixtures.text"]
+pytest_plugins = ["tests.fixtures.index", "tests.fixtures.text", "tests.fixtures.browser"]
 
 INTEGRATION = Path(__file__).parent / "integration"
 

@@ -1,9 +1,9 @@
 """The browser app: rendering helpers (fast), then the real page in headless Chromium.
 
-The browser tests drive Debian's Chromium (``scripts/install-browser.sh``) through the
-Python playwright package against the app served in this process over the session's
-``qa`` (bundled corpus ingested), plus one run of ``app.py`` in a subprocess over a fresh
-data dir to see the first start. Screenshots go to ``artifacts/screenshots/``.
+The browser tests drive Debian's Chromium (``tests/fixtures/browser``) against the app
+served in this process over the session's ``qa`` (bundled corpus ingested), plus one run
+of ``app.py`` in a subprocess over a fresh data dir to see the first start. Screenshots
+go to ``artifacts/screenshots/``; layout, locale and highlighting are in ``test_ui_page``.
 """
 
 from __future__ import annotations
@@ -14,33 +14,19 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from assistant.settings import PROJECT_ROOT, Settings
+from assistant.settings import PROJECT_ROOT
 from assistant.text.messages import Messages
+from tests.fixtures.browser import BOT, App, ask, bot_text, open_page, shot
 from tests.fixtures.net import free_port
 from tests.fixtures.paths import MODEL_DIR, SEED, make_settings
 
-CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
-BROWSER_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-quic",
-]
-SHOTS = PROJECT_ROOT / "artifacts" / "screenshots"
 UI = Messages.load(PROJECT_ROOT / "prompts", "ui.toml", "ko")
 MESSAGES = Messages.load(PROJECT_ROOT / "prompts")
-BOT = "#chat [data-testid='bot']"
 
 # A made-up article the bundled corpus knows nothing about; its last paragraph carries
 # markup that must show as text, never render or run.
@@ -73,78 +59,6 @@ def test_session_settings_travel_with_the_question(qa) -> None:
 
 
 # ----------------------------------------------------------------------------- browser
-
-
-@dataclass
-class App:
-    url: str
-    settings: Settings
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    sync_api = pytest.importorskip("playwright.sync_api", reason="run scripts/install-browser.sh")
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} missing: run scripts/install-browser.sh")
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=BROWSER_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture(scope="module")
-def app(qa, tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
-    """The page as ``assistant serve`` serves it (mounted under the HTTP API's FastAPI app),
-    in this process, over the session's index; uploads are forgotten afterwards."""
-    from tests.fixtures.api import serving_api
-
-    settings = make_settings(tmp_path_factory.mktemp("ui"), ui_port=free_port())
-    with serving_api(settings, qa) as running:
-        yield App(f"{running.url}/", settings)
-    uploads = settings.data_dir / "uploads"
-    if uploads.exists():  # other tests expect the bundled corpus only
-        for f in uploads.iterdir():
-            f.unlink()
-        qa.ingest([uploads], progress=False)
-        assert qa.store.counts()[0] == 8
-
-
-def open_page(browser: Any, url: str) -> Any:
-    context = browser.new_context(locale="ko-KR", viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    page.set_default_timeout(60_000)
-    page.goto(url)
-    return page
-
-
-@pytest.fixture
-def page(browser: Any, app: App) -> Iterator[Any]:
-    page = open_page(browser, app.url)
-    page.wait_for_selector("#question textarea")
-    yield page
-    page.context.close()
-
-
-def answered_turns(page: Any) -> int:
-    return int(page.locator("#sources [data-turn]").first.get_attribute("data-turn"))
-
-
-def ask(page: Any, question: str) -> str:
-    """Send a question and wait until its answer is complete (the turn marker moves on)."""
-    turns = answered_turns(page)
-    page.fill("#question textarea", question)
-    page.click("#send")
-    page.wait_for_selector(f'#sources [data-turn="{turns + 1}"]', state="attached")
-    return bot_text(page)
-
-
-def bot_text(page: Any) -> str:
-    return " ".join(page.locator(BOT).last.inner_text().split())
-
-
-def shot(page: Any, name: str) -> None:
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
 # Records every length the latest bot message passes through while it is shown.

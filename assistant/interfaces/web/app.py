@@ -6,7 +6,8 @@ browser session's component values and ``gr.State``, so nothing leaks between se
 ``launch`` serves the page at once and loads the engine in a background thread, with a
 status line saying what it is doing; questions asked before it is ready get a "still
 loading" reply. Per-session settings (k, fusion weights, answerer) go with each question
-as ``AskOptions``. HTML rendering lives in ``render``, serving in ``server``.
+as ``AskOptions``. Chat Markdown lives in ``render``, the panels' HTML in ``panels``,
+serving in ``server``, Gradio's own strings in ``locale``.
 """
 
 from __future__ import annotations
@@ -22,14 +23,11 @@ from assistant.answering.llm.client import configured_answerers
 from assistant.interfaces.web.engine import Engine
 from assistant.interfaces.web.export import DOWNLOAD_JS, conversation_json
 from assistant.interfaces.web.feedback import FeedbackLog, comment_box, rate_handler
+from assistant.interfaces.web.panels import CITE_LINK_JS, PANEL_CSS, retrieved_html, sources_html
 from assistant.interfaces.web.render import (
-    CITE_LINK_JS,
-    PANEL_CSS,
     answer_markdown,
     md_escape,
     parse_history,
-    retrieved_html,
-    sources_html,
     stream_prefixes,
     turn_record,
 )
@@ -46,7 +44,9 @@ UPLOAD_CACHE = (600, 3600)  # every 10 min, delete Gradio's copies of uploads ov
 STREAM_DELAY = 0.02  # seconds between streamed steps of an answer already complete
 SKIP2 = (gr.skip(), gr.skip())
 OK_STATUSES = ("answered", "refused")  # turns a follow-up may lean on
-APP_CSS = """#status p { margin: 0; } #sources { max-height: 640px; overflow-y: auto; }
+APP_CSS = """#status p { margin: 0; }
+#chat mark.short { background: #fcd34d; color: #111; font-weight: 700; padding: 0 .15em;
+                   border-radius: 2px; }
 #chat a[href*="#src-"] { color: var(--color-accent); font-weight: 600; text-decoration: none; }"""
 
 
@@ -104,7 +104,7 @@ def build_app(qa: Assistant | Engine, settings: Settings, *, language: str = "ko
         turn.update(k=int(k), bm25_weight=float(bm25), dense_weight=float(dense))
         numbers = {c.number for c in answer.citations}
         for prefix in [answer.text] if draft else stream_prefixes(answer.text):
-            text = answer_markdown(prefix, numbers, turn["turn"])
+            text = answer_markdown(prefix, numbers, turn["turn"], answer.short_answer)
             yield gr.skip(), [*chat, {"role": "assistant", "content": text}], *[gr.skip()] * 3
             time.sleep(STREAM_DELAY)
         turns = [*turns, turn]

@@ -1,8 +1,9 @@
-"""HTML and Markdown for the browser app, kept apart from the event wiring in ``app.py``.
+"""Markdown for the chat and the records the page keeps, apart from the wiring in ``app.py``.
 
 Everything an article says reaches the page through ``esc`` (or ``md_escape`` inside the
 chat), so markup or script inside an article is shown as text and never rendered or run.
 Turns are plain dicts (JSON-able, so they can live in ``gr.State``); see ``turn_record``.
+The sources and retrieved panels' HTML lives in ``panels``.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 MARKER = re.compile(r"\[(\d+)\]")
 # Characters Markdown (and Gradio's LaTeX/template handling) could act on.
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$<>])")
-SNIPPET_CHARS = 280
+SHORT_MARK = '<mark class="short">{}</mark>'  # the short answer, in reply and source
 
 
 def esc(text: object) -> str:
@@ -52,18 +53,33 @@ def anchor(turn: int, number: int) -> str:
 # --------------------------------------------------------------------------- chat
 
 
-def answer_markdown(text: str, numbers: set[int], turn: int) -> str:
-    """The answer for the Chatbot: article text escaped, each [n] a link to its source."""
+def answer_markdown(text: str, numbers: set[int], turn: int, short: str = "") -> str:
+    """The answer for the Chatbot: article text escaped, each [n] a link to its source.
+
+    ``short`` (the answer's ``short_answer``) is marked where it first appears outside the
+    markers; a prefix that does not hold it yet (while streaming) is left unmarked.
+    """
     parts, last = [], 0
     for m in MARKER.finditer(text):
         number = int(m.group(1))
         if number not in numbers:
             continue
-        parts.append(md_escape(text[last : m.start()]))
-        parts.append(f"[\\[{number}\\]](#{anchor(turn, number)})")
+        segment, marked = _mark_first(text[last : m.start()], short)
+        short = "" if marked else short
+        parts += [segment, f"[\\[{number}\\]](#{anchor(turn, number)})"]
         last = m.end()
-    parts.append(md_escape(text[last:]))
+    parts.append(_mark_first(text[last:], short)[0])
     return "".join(parts)
+
+
+def _mark_first(text: str, short: str) -> tuple[str, bool]:
+    """``text`` escaped for the chat with its first ``short`` in a <mark>; whether it had one."""
+    found = text.find(short) if short.strip() else -1
+    if found < 0:
+        return md_escape(text), False
+    end = found + len(short)
+    mark = SHORT_MARK.format(md_escape(text[found:end]))
+    return md_escape(text[:found]) + mark + md_escape(text[end:]), True
 
 
 def stream_prefixes(text: str, max_steps: int = 40) -> Iterator[str]:
@@ -111,6 +127,7 @@ def turn_record(answer: Answer, turn: int, message_index: int) -> dict[str, Any]
         "message_index": message_index,
         "question": answer.question,
         "answer": answer.text,
+        "short_answer": answer.short_answer,
         "status": answer.status,
         "refused": answer.refused,
         "language": answer.language,
@@ -154,147 +171,3 @@ def upload_summary(
     if rejected:
         lines.append(md_escape(texts.get("upload_rejected", names=", ".join(rejected))))
     return "\n\n".join(lines) if lines else texts.get("upload_nothing")
-
-
-# --------------------------------------------------------------------------- sources
-
-
-def highlight(passage: str, sentence: str, start: int, end: int) -> str:
-    """The passage escaped, with the cited sentence in <mark>.
-
-    ``start``/``end`` are the sentence's offsets within ``passage``; if they do not point at
-    the sentence (an edited store, an LLM citation), the sentence is searched for instead.
-    """
-    if not (0 <= start < end <= len(passage)) or passage[start:end].strip() != sentence.strip():
-        found = passage.find(sentence) if sentence else -1
-        if found < 0:
-            return f"<mark>{esc(sentence)}</mark>" if sentence else esc(passage)
-        start, end = found, found + len(sentence)
-    return f"{esc(passage[:start])}<mark>{esc(passage[start:end])}</mark>{esc(passage[end:])}"
-
-
-def _meta_line(item: dict[str, Any], texts: Messages) -> str:
-    bits = []
-    url = safe_url(item.get("url"))
-    if url:
-        bits.append(
-            f'<a href="{esc(url)}" target="_blank" rel="noopener noreferrer">{esc(url)}</a>'
-        )
-    if item.get("source"):
-        bits.append(f'<span class="file">{esc(item["source"])}</span>')
-    if item.get("published"):
-        bits.append(f"{esc(texts.get('published'))} {esc(item['published'])}")
-    return " · ".join(bits)
-
-
-def citation_html(c: dict[str, Any], turn: int, texts: Messages) -> str:
-    """One citation in the sources panel: its title line and the passage, sentence highlighted."""
-    offset = c.get("chunk_start", 0)
-    passage = highlight(c["text"], c["sentence"], c["start"] - offset, c["end"] - offset)
-    return (
-        f'<li class="cite" id="{anchor(turn, c["number"])}">'
-        f'<div class="cite-head"><span class="num">[{c["number"]}]</span> '
-        f'<span class="title">{esc(c["title"])}</span></div>'
-        f'<div class="meta">{_meta_line(c, texts)}</div>'
-        f'<blockquote class="passage">{passage}</blockquote></li>'
-    )
-
-
-def sources_html(turns: list[dict[str, Any]], texts: Messages) -> str:
-    """Every answer's sources, newest first and open; older answers folded.
-
-    ``data-turn`` (the number of the latest complete answer) changes exactly when an
-    answer is finished, which is also what the browser tests wait for.
-    """
-    shown = [t for t in reversed(turns) if t["citations"]]
-    blocks = []
-    for i, t in enumerate(shown):
-        items = "".join(citation_html(c, t["turn"], texts) for c in t["citations"])
-        blocks.append(
-            f'<details class="turn" id="turn-{t["turn"]}"{" open" if i == 0 else ""}>'
-            f'<summary>{esc(t["question"])}</summary><ol class="cites">{items}</ol></details>'
-        )
-    if not shown:
-        key = "sources_none" if turns else "sources_empty"
-        blocks.append(f'<p class="empty">{esc(texts.get(key))}</p>')
-    return f'<div data-turn="{turns[-1]["turn"] if turns else 0}">{"".join(blocks)}</div>'
-
-
-def retrieved_html(turn: dict[str, Any] | None, texts: Messages) -> str:
-    """The passages the latest answer was chosen from, with fused and per-retriever scores."""
-    if not turn or not turn["retrieved"]:
-        return f'<p class="empty">{esc(texts.get("retrieved_empty"))}</p>'
-    head = "".join(
-        f"<th>{esc(texts.get(k))}</th>"
-        for k in ("retrieved_rank", "retrieved_passage", "retrieved_score")
-    ) + "".join(f"<th>{esc(texts.get(k))}</th>" for k in ("retrieved_bm25", "retrieved_dense"))
-    rows = []
-    for r in turn["retrieved"]:
-        text = r["text"]
-        snippet = text if len(text) <= SNIPPET_CHARS else text[:SNIPPET_CHARS].rstrip() + "…"
-        cited = (
-            f' <span class="badge">{esc(texts.get("retrieved_cited"))}</span>' if r["cited"] else ""
-        )
-        rows.append(
-            f'<tr class="{"cited" if r["cited"] else ""}"><td>{r["rank"]}</td>'
-            f'<td><div class="title">{esc(r["title"])}{cited}</div>'
-            f'<div class="meta">{_meta_line(r, texts)}</div>'
-            f'<div class="snippet">{esc(snippet)}</div></td>'
-            f"<td>{_num(r['score'])}</td><td>{_num(r['bm25'])}</td><td>{_num(r['dense'])}</td></tr>"
-        )
-    body = "".join(rows)
-    return f'<table class="retrieved"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
-
-
-def _num(value: object) -> str:
-    return f"{value:.3f}" if isinstance(value, int | float) else "–"
-
-
-# Styles for the two HTML panels (scoped by Gradio to each component).
-PANEL_CSS = """
-.empty { color: var(--body-text-color-subdued); }
-.turn { margin: 0 0 .75rem; }
-.turn > summary { font-weight: 600; cursor: pointer; padding: .25rem 0; }
-.cites { padding: 0; margin: .25rem 0 0; }
-.cite { list-style: none; border: 1px solid var(--border-color-primary); border-radius: 8px;
-        padding: .5rem .75rem; margin: .5rem 0; transition: box-shadow .3s; }
-.cite.flash { box-shadow: 0 0 0 3px var(--color-accent); }
-.num { font-weight: 700; color: var(--color-accent); }
-.title { font-weight: 600; }
-.meta { font-size: .85em; color: var(--body-text-color-subdued); margin: .15rem 0;
-        overflow-wrap: anywhere; }
-.passage { margin: .4rem 0 0; padding: 0 0 0 .6rem; border-left: 3px solid
-           var(--border-color-primary); line-height: 1.65; white-space: pre-wrap; }
-mark { background: #fde68a; color: #111; padding: 0 .1em; border-radius: 2px; }
-.retrieved { width: 100%; border-collapse: collapse; font-size: .9em; }
-.retrieved th { white-space: nowrap; }
-.retrieved th, .retrieved td { border-bottom: 1px solid var(--border-color-primary);
-        padding: .35rem .4rem; vertical-align: top; text-align: left; }
-.retrieved td:nth-child(n+3) { font-variant-numeric: tabular-nums; white-space: nowrap; }
-.retrieved tr.cited td:first-child { border-left: 3px solid var(--color-accent); }
-.badge { font-size: .75em; font-weight: 600; color: var(--color-accent); margin-left: .3rem; }
-.snippet { color: var(--body-text-color); line-height: 1.5; margin-top: .2rem; }
-"""
-
-# A click on a [n] link in the chat opens that answer's sources and scrolls to entry n.
-# Installed once per page, in the capture phase, so the chat's own link handling (which
-# would open a new tab) never sees these in-page links.
-CITE_LINK_JS = """
-if (!window.__newsCiteLinks) {
-  window.__newsCiteLinks = true;
-  document.addEventListener('click', (ev) => {
-    const link = ev.target.closest ? ev.target.closest('a[href*="#src-"]') : null;
-    if (!link) return;
-    const id = link.getAttribute('href').split('#').pop();
-    const entry = document.getElementById(id);
-    ev.preventDefault();
-    ev.stopPropagation();
-    if (!entry) return;
-    const folded = entry.closest('details');
-    if (folded) folded.open = true;
-    entry.scrollIntoView({behavior: 'smooth', block: 'center'});
-    entry.classList.add('flash');
-    setTimeout(() => entry.classList.remove('flash'), 1800);
-  }, true);
-}
-"""

@@ -18,6 +18,7 @@ from assistant.interfaces.web.access import exposure_warning, login_for
 from assistant.interfaces.web.app import APP_CSS, build_app
 from assistant.interfaces.web.engine import Engine
 from assistant.interfaces.web.limits import RequestLimits
+from assistant.interfaces.web.locale import gradio_i18n
 from assistant.interfaces.web.tempdir import InstanceUploads
 from assistant.interfaces.web.throttle import LoginThrottle, LoginThrottleMiddleware
 from assistant.interfaces.web.uploads import UPLOAD_TYPES
@@ -64,8 +65,9 @@ def page_options(settings: Settings, texts: Messages, uploads: InstanceUploads) 
     """What serving the page takes besides address and login, for ``launch`` or mounting.
 
     :param uploads: this server's upload folder (created and attached to the page).
-    :return: theme, CSS, file size limit, and the limits, login throttle and upload folder
-        lifespan as the Gradio app's ``app_kwargs``.
+    :return: theme, CSS, Gradio's own strings in the page language (``locale``), file size
+        limit, and the limits, login throttle and upload folder lifespan as the Gradio
+        app's ``app_kwargs``.
     """
     middleware = [
         Middleware(
@@ -85,6 +87,7 @@ def page_options(settings: Settings, texts: Messages, uploads: InstanceUploads) 
     return dict(
         theme=gr.themes.Soft(primary_hue="indigo", font=THEME_FONTS, font_mono=["monospace"]),
         css=APP_CSS,
+        i18n=gradio_i18n(settings.prompts_dir, texts.language),
         max_file_size=settings.ui_max_upload_mb * MB,
         app_kwargs={"middleware": middleware, "lifespan": uploads.lifespan()},
         **PAGE,

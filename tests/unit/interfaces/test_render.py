@@ -7,15 +7,13 @@ from typing import Any
 
 import pytest
 
+from assistant.interfaces.web.panels import highlight, retrieved_html, sources_html
 from assistant.interfaces.web.render import (
     answer_markdown,
     esc,
-    highlight,
     md_escape,
     parse_history,
-    retrieved_html,
     safe_url,
-    sources_html,
     stream_prefixes,
     upload_summary,
 )
