@@ -11,6 +11,8 @@ import threading
 
 from kiwipiepy import Kiwi
 
+from assistant.text import quotes
+from assistant.text.sentences import mend
 from assistant.types import Span
 
 # Morpheme tags that carry meaning for matching: nouns, numerals, verb/adjective stems,
@@ -33,18 +35,20 @@ def has_hangul(text: str) -> bool:
 class KoreanAnalyzer:
     """Sentence splitting and content-morpheme terms, thread-safe."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_quote_chars: int = quotes.MAX_QUOTE_CHARS) -> None:
         self._kiwi = Kiwi()
         self._lock = threading.Lock()
+        self.max_quote_chars = max_quote_chars
 
     def sentences(self, text: str) -> list[Span]:
-        """Sentence spans covering the non-blank text; lines never merge across blank lines."""
+        """Sentence spans covering the non-blank text; lines never merge across blank lines,
+        and no span ends inside a quotation or bracket of at most ``max_quote_chars``."""
         spans: list[Span] = []
         for block in re.finditer(r"[^\n]+(?:\n(?!\s*\n)[^\n]+)*", text):
-            base = block.start()
+            base, part = block.start(), block.group()
             with self._lock:
-                found = self._kiwi.split_into_sents(block.group())
-            for s in found:
+                found = [Span(s.start, s.end) for s in self._kiwi.split_into_sents(part)]
+            for s in mend(part, found, self.max_quote_chars):
                 start, end = base + s.start, base + s.end
                 # trim white space so spans point at the sentence itself
                 while start < end and text[start].isspace():

@@ -36,3 +36,30 @@ def test_an_ingest_moves_an_old_index_s_sentence_vectors_first(
     got = store.sentence_vectors(list(stored))  # … and nothing lost
     assert set(got) == set(stored) and vectors.legacy is None
     assert all(np.allclose(got[k], v, atol=1e-3) for k, v in stored.items())
+
+
+QUOTED = (
+    "인사 메시지\n\n그는 관계가 더욱 공고해졌다고 밝히며, 러시아 파병을 가리켰다. "
+    '"이제 누구도 단결을 깨뜨릴 수 없다. 이는 시대의 정당한 열망을 수호한다,"라고 '
+    "김 위원장은 덧붙였다."
+)
+
+
+def test_documents_chunked_by_an_earlier_version_are_chunked_again(
+    ingester: Ingester, tmp_path: Path
+) -> None:
+    folder = tmp_path / "news"
+    folder.mkdir()
+    (folder / "quoted.txt").write_text(QUOTED, "utf-8")
+    ingester.run([folder], progress=False)
+    store = ingester.store
+    fresh = store.catalog._db.execute("SELECT chunk_id, sentences FROM chunks").fetchall()
+    with store.catalog._db as db:  # as version 1 recorded it: other digests, other spans
+        db.execute("UPDATE files SET sha = substr(sha, 1, 64)")
+        db.execute("UPDATE docs SET hash = 'version-1-hash'")
+        db.execute("UPDATE chunks SET sentences = '[[0, 3]]'")
+    report = ingester.run([folder], progress=False)
+    assert (report.changed, report.unchanged) == (1, 0)
+    again = store.catalog._db.execute("SELECT chunk_id, sentences FROM chunks").fetchall()
+    assert again == fresh
+    assert ingester.run([folder], progress=False).unchanged == 1  # and then it stays
