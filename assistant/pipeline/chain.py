@@ -129,7 +129,7 @@ def build_chain(parts: ChainParts) -> Runnable[dict[str, Any], Answer]:
             if not parts.search.knows(query):  # emoji, punctuation, keyboard mash
                 state["answer"] = refusal(state["question"], messages, state["language"], [])
                 return state
-            vector = parts.embedder.embed_queries([query])[0]
+            vector = parts.embedder.embed_queries([parts.search.dense_query(query)])[0]
             k = options.k or parts.k
             ranking = parts.search.search(
                 query,

@@ -1,7 +1,10 @@
 """Hybrid search: Korean BM25 and dense cosine from Chroma, fused, as LangChain Documents.
 
-A question with no Hangul has nothing for Korean BM25 to match, so it is ranked on the
-dense side alone.
+A question with no Hangul has nothing for Korean BM25 to match as it stands: the names in
+it that the lexicon knows (``retrieval.lexicon``: a built-in list, plus the English forms
+the articles give in parentheses) are searched in their Korean forms instead, fused with
+``english_fusion``, and are added to the text that is embedded (``dense_query``); with no
+known name it is ranked on the dense side alone.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from langchain_core.documents import Document
 from assistant.models.embedder import Embedder
 from assistant.retrieval.filters import Filters
 from assistant.retrieval.fusion import Fusion, Hit, fuse
+from assistant.retrieval.lexicon import Lexicon
 from assistant.retrieval.vocabulary import has_meaningful_words
 from assistant.storage.store import Store, StoredChunk
 from assistant.text.korean import KoreanAnalyzer, has_hangul
@@ -26,6 +30,9 @@ class HybridSearch:
     :param k: results returned by default.
     :param fetch_k: candidates taken from each side before fusing.
     :param fusion: the default fusion; ``search`` may be given another per call.
+    :param lexicon: English names → Korean, for questions without Hangul (None: none).
+    :param english_fusion: the fusion of such a question's translated BM25 and dense
+        rankings, unless the call brings its own; None: ``fusion``.
     """
 
     def __init__(
@@ -37,6 +44,8 @@ class HybridSearch:
         k: int = 5,
         fetch_k: int = 40,
         fusion: Fusion | None = None,
+        lexicon: Lexicon | None = None,
+        english_fusion: Fusion | None = None,
     ) -> None:
         self.store = store
         self.embedder = embedder
@@ -44,10 +53,36 @@ class HybridSearch:
         self.k = k
         self.fetch_k = fetch_k
         self.fusion = fusion or Fusion()
+        self.lexicon = lexicon
+        self.english_fusion = english_fusion
+        self._harvested: tuple[int, Lexicon] | None = None
 
     def knows(self, query: str) -> bool:
         """Whether the query has a word worth searching for (see ``vocabulary``)."""
         return has_meaningful_words(query, self.analyzer, self.store.lexical())
+
+    def translated(self, query: str) -> str:
+        """The Korean forms of the names in a query without Hangul, space-separated (""
+        for a Korean query, or when no name is known)."""
+        if self.lexicon is None or has_hangul(query):
+            return ""
+        return " ".join(self._corpus_lexicon().translate(query))
+
+    def dense_query(self, query: str) -> str:
+        """The text to embed for ``query``: an English query with its names' Korean forms
+        added (measured better on evals/english.jsonl, BENCHMARKS.md), else the query."""
+        names = self.translated(query)
+        return f"{query} {names}" if names else query
+
+    def _corpus_lexicon(self) -> Lexicon:
+        """The lexicon with the pairs the indexed articles give, rebuilt when the index
+        changes (one pass over the documents' text at the first English question)."""
+        assert self.lexicon is not None
+        generation = self.store.generation
+        if self._harvested is None or self._harvested[0] != generation:
+            texts = (self.store.document_text(d) or "" for d, _, _ in self.store.documents())
+            self._harvested = (generation, self.lexicon.harvest(texts))
+        return self._harvested[1]
 
     def search(
         self,
@@ -65,17 +100,20 @@ class HybridSearch:
         """
         k = k or self.k
         filters = filters or Filters()
+        lexical_query = query if has_hangul(query) else self.translated(query)
+        if lexical_query and not has_hangul(query):
+            fusion = fusion or self.english_fusion
         fusion = fusion or self.fusion
         lexical = self.store.lexical()
         if query_vector is None:
-            query_vector = self.embedder.embed_queries([query])[0]
+            query_vector = self.embedder.embed_queries([self.dense_query(query)])[0]
         fetch = max(self.fetch_k, k)
         dense = self.store.dense_search(query_vector, fetch, filters.chroma_where())
         bm25: list[tuple[str, float]] = []
-        if has_hangul(query) and fusion.bm25_weight > 0:
+        if lexical_query and fusion.bm25_weight > 0:
             lo, hi = filters.days()
             mask = lexical.mask(list(filters.sources), lo, hi)
-            bm25 = lexical.search(self.analyzer.terms(query), fetch, mask)
+            bm25 = lexical.search(self.analyzer.terms(lexical_query), fetch, mask)
         hits = fuse(bm25, dense, fusion)[:k]
         chunks = self.store.get_chunks([h.chunk_id for h in hits])
         # a chunk Chroma lists but the catalog does not (yet) is skipped

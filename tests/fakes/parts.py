@@ -68,6 +68,10 @@ class FakeSearch:
         """As the real search: nothing to search for without a letter or a digit."""
         return any(ch.isalnum() for ch in query)
 
+    def dense_query(self, query: str) -> str:
+        """As the real search for a query it knows no English words of: the query."""
+        return query
+
     def search(self, query: str, **kwargs: Any) -> list[Document]:
         self.calls.append({"query": query, **kwargs})
         if self.fail:
