@@ -133,6 +133,12 @@ class Settings(BaseSettings):
     english_dense_weight: float = Field(
         0.5, ge=0.0, le=1.0, description="dense_weight for an English question's names"
     )
+    follow_up_boost: float = Field(
+        1.0,
+        ge=0.0,
+        description="Added to the fused score (0..1) of the chunks of the documents the "
+        "previous answer quoted, when a question follows up on it (1.0: they rank first).",
+    )
 
     # --- answering ---------------------------------------------------------------------
     answerer: Literal["extractive", "openai", "ollama", "llamacpp"] = "extractive"

@@ -70,6 +70,7 @@ class Assistant:
             fusion=Fusion(s.fusion, s.bm25_weight, s.dense_weight, s.rrf_k),
             lexicon=Lexicon.load(s.lexicon_file) if s.lexicon_file else None,
             english_fusion=Fusion(s.fusion, s.english_bm25_weight, s.english_dense_weight, s.rrf_k),
+            focus_boost=s.follow_up_boost,
         )
         self.retriever = NewsRetriever(search=self.search)
         extractive = ExtractiveAnswerer(

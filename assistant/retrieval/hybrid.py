@@ -5,9 +5,17 @@ it that the lexicon knows (``retrieval.lexicon``: a built-in list, plus the Engl
 the articles give in parentheses) are searched in their Korean forms instead, fused with
 ``english_fusion``, and are added to the text that is embedded (``dense_query``); with no
 known name it is ranked on the dense side alone.
+
+A follow-up question may bring ``focus``: the documents the previous answer came from.
+Their chunks are searched among themselves too (so they are candidates however large the
+index) and get ``focus_boost`` added to their fused score.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
 
 import numpy as np
 from langchain_core.documents import Document
@@ -33,6 +41,8 @@ class HybridSearch:
     :param lexicon: English names → Korean, for questions without Hangul (None: none).
     :param english_fusion: the fusion of such a question's translated BM25 and dense
         rankings, unless the call brings its own; None: ``fusion``.
+    :param focus_boost: added to the fused score (0..1) of a ``focus`` document's chunks;
+        1.0 ranks every one of them above every other chunk.
     """
 
     def __init__(
@@ -46,6 +56,7 @@ class HybridSearch:
         fusion: Fusion | None = None,
         lexicon: Lexicon | None = None,
         english_fusion: Fusion | None = None,
+        focus_boost: float = 1.0,
     ) -> None:
         self.store = store
         self.embedder = embedder
@@ -55,6 +66,7 @@ class HybridSearch:
         self.fusion = fusion or Fusion()
         self.lexicon = lexicon
         self.english_fusion = english_fusion
+        self.focus_boost = focus_boost
         self._harvested: tuple[int, Lexicon] | None = None
 
     def knows(self, query: str) -> bool:
@@ -92,11 +104,13 @@ class HybridSearch:
         filters: Filters | None = None,
         query_vector: np.ndarray | None = None,
         fusion: Fusion | None = None,
+        focus: Sequence[str] = (),
     ) -> list[Document]:
         """The top ``k`` chunks for ``query``, best first; metadata says where each is from.
 
         :param query_vector: the query's e5 vector, when the caller already has it.
         :param fusion: this request's fusion (weights), instead of the default.
+        :param focus: doc ids to favour (a follow-up's previous answer), see module doc.
         """
         k = k or self.k
         filters = filters or Filters()
@@ -108,16 +122,44 @@ class HybridSearch:
         if query_vector is None:
             query_vector = self.embedder.embed_queries([self.dense_query(query)])[0]
         fetch = max(self.fetch_k, k)
-        dense = self.store.dense_search(query_vector, fetch, filters.chroma_where())
+        where = filters.chroma_where()
+        dense = self.store.dense_search(query_vector, fetch, where)
+        if focus:
+            dense = _merged(
+                dense, self.store.dense_search(query_vector, fetch, _within(where, focus))
+            )
         bm25: list[tuple[str, float]] = []
         if lexical_query and fusion.bm25_weight > 0:
             lo, hi = filters.days()
             mask = lexical.mask(list(filters.sources), lo, hi)
             bm25 = lexical.search(self.analyzer.terms(lexical_query), fetch, mask)
-        hits = fuse(bm25, dense, fusion)[:k]
+        hits = _boosted(fuse(bm25, dense, fusion), focus, self.focus_boost)[:k]
         chunks = self.store.get_chunks([h.chunk_id for h in hits])
         # a chunk Chroma lists but the catalog does not (yet) is skipped
         return [_document(chunks[h.chunk_id], h) for h in hits if h.chunk_id in chunks]
+
+
+def _within(where: dict[str, Any] | None, doc_ids: Sequence[str]) -> dict[str, Any]:
+    """``where`` narrowed to the chunks of ``doc_ids``."""
+    clause = {"doc_id": {"$in": list(doc_ids)}}
+    return {"$and": [where, clause]} if where else clause
+
+
+def _merged(a: list[tuple[str, float]], b: list[tuple[str, float]]) -> list[tuple[str, float]]:
+    """Two (chunk_id, cosine) lists as one, each chunk once, best first."""
+    return sorted({**dict(b), **dict(a)}.items(), key=lambda p: -p[1])
+
+
+def _boosted(hits: list[Hit], focus: Sequence[str], boost: float) -> list[Hit]:
+    """``hits`` with ``boost`` added to those of the ``focus`` documents, re-ranked."""
+    if not focus or not boost:
+        return hits
+    wanted = set(focus)
+    out = [
+        replace(h, score=h.score + boost) if h.chunk_id.rsplit("::", 1)[0] in wanted else h
+        for h in hits
+    ]
+    return sorted(out, key=lambda h: -h.score)
 
 
 def _document(c: StoredChunk, hit: Hit) -> Document:
