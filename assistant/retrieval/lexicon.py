@@ -17,11 +17,15 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from wordfreq import zipf_frequency
+
 MAX_WORDS = 4  # longest English phrase looked up
 # 한글 words, then the Latin form in parentheses: 니콜라스 마두로(Nicolás Maduro)
 _PAIR = re.compile(
-    r"((?:[\uac00-\ud7a3]+ ){0,3}[\uac00-\ud7a3]+)\(([A-Za-zÀ-ÿ][A-Za-zÀ-ÿ.'& -]{0,60})\)"
+    r"(?<!\S)((?:[\uac00-\ud7a3]+ ){0,3}[\uac00-\ud7a3]+)\(([A-ZÀ-Þ][A-Za-zÀ-ÿ.'& -]{0,60})\)"
 )
+# A word this common in English (wordfreq's Zipf scale) is never mapped on its own.
+COMMON_ZIPF = 5.0
 _WORD = re.compile(r"[A-Za-zÀ-ÿ0-9]+(?:[.'-][A-Za-zÀ-ÿ0-9]+)*")
 
 
@@ -106,8 +110,10 @@ class Lexicon:
 def name_pairs(korean: str, latin: str) -> list[tuple[str, list[str]]]:
     """(English, [Korean]) pairs one parenthesised name gives.
 
-    An acronym (``KCNA``) names the last Korean word; a name of n Latin words names the
-    last n Korean words, and each of its words the Korean word in the same place.
+    An acronym (``KCNA``) names the last Korean word. A name of n Latin words names the
+    last n Korean words, and each of its words (but very common English ones) the Korean
+    word in the same place; when the last Korean word alone is as long as n names are
+    (a compound, 유럽중앙은행 for European Central Bank), it names that word only.
     """
     latin_words = latin.split()
     korean_words = korean.split()
@@ -116,9 +122,13 @@ def name_pairs(korean: str, latin: str) -> list[tuple[str, list[str]]]:
     if len(latin_words) == 1:
         return [(latin, [korean_words[-1]])]
     n = len(latin_words)
-    if len(korean_words) < n:
-        return [(latin, [" ".join(korean_words)])]
+    if len(korean_words) < n or len(korean_words[-1]) >= 2 * n:
+        return [(latin, [korean_words[-1]])]
     mine = korean_words[-n:]
     pairs = [(latin, [" ".join(mine)])]
-    pairs += [(lw, [kw]) for lw, kw in zip(latin_words, mine, strict=True) if len(lw) > 2]
+    pairs += [
+        (lw, [kw])
+        for lw, kw in zip(latin_words, mine, strict=True)
+        if len(lw) > 2 and zipf_frequency(fold(lw), "en") < COMMON_ZIPF
+    ]
     return pairs

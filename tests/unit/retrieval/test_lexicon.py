@@ -70,3 +70,13 @@ def test_load_reads_comments_and_alternatives(tmp_path: Path) -> None:
     lexicon = Lexicon.load(path)
     assert lexicon.entries == {"seoul": ["서울"], "foo bar": ["가", "나"]}
     assert lexicon.translate("nothing known here") == []
+
+
+def test_compounds_name_one_word_and_common_words_are_not_mapped_alone() -> None:
+    assert name_pairs("1998년 유럽중앙은행", "European Central Bank") == [
+        ("European Central Bank", ["유럽중앙은행"])
+    ]
+    assert name_pairs("게임 오버", "Game Over") == [("Game Over", ["게임 오버"])]
+    texts = ["1998년 유럽중앙은행(European Central Bank)이", "가상화폐(virtual currency)는"]
+    lexicon = Lexicon().harvest(texts)
+    assert lexicon.entries == {"european central bank": ["유럽중앙은행"]}
