@@ -125,18 +125,21 @@ def build_chain(parts: ChainParts) -> Runnable[dict[str, Any], Answer]:
             return state
         started = time.perf_counter()
         options: AskOptions = state["options"]
-        query = _standalone(state) or retrieval_query(
-            state["question"], state["history"], parts.analyzer
-        )
+        standalone = _standalone(state)
+        query = standalone or retrieval_query(state["question"], state["history"], parts.analyzer)
         try:
             if not parts.search.knows(query):  # emoji, punctuation, keyboard mash
                 state["answer"] = refusal(state["question"], messages, state["language"], [])
                 return state
-            vector = parts.embedder.embed_queries([parts.search.dense_query(query)])[0]
-            k = options.k or parts.k
             focus: list[str] = []
             if is_follow_up(state["question"], state["history"], parts.analyzer):
                 focus = cited_documents(state["history"][-1][1], parts.search)
+            if focus and not standalone and len(parts.analyzer.terms(state["question"])) >= 2:
+                # the documents carry the context, and a question with words enough of its
+                # own is searched by them alone (a bare one keeps the previous question)
+                query = state["question"]
+            vector = parts.embedder.embed_queries([parts.search.dense_query(query)])[0]
+            k = options.k or parts.k
             ranking = parts.search.search(
                 query,
                 k=max(k, options.retrieve_k or 0),

@@ -20,10 +20,13 @@ from assistant.types import Span
 CONTENT_TAGS = frozenset(
     {"NNG", "NNP", "NNB", "NR", "VV", "VA", "XR", "SL", "SN", "SH", "VV-I", "VA-I", "VV-R", "VA-R"}
 )
-# Pronouns and determiners that point back to an earlier turn ("그는", "그곳", "이", "당시").
+# Pronouns, determiners and time words that point back to an earlier turn ("그는",
+# "그건" (그거), "그곳", "이", "그때", "당시").
 ANAPHORA_FORMS = frozenset(
-    {"그", "그녀", "그들", "이", "이것", "그것", "거기", "그곳", "저", "당시"}
+    {"그", "그녀", "그들", "이", "이것", "그것", "이거", "그거", "저거", "저것", "거기", "그곳"}
+    | {"여기", "이곳", "저곳", "저", "그때", "이때", "당시"}
 )
+ANAPHORA_TAGS = frozenset({"NP", "MM", "NNG"})
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
 
 
@@ -73,7 +76,7 @@ class KoreanAnalyzer:
         with self._lock:
             tokens = self._kiwi.tokenize(text)
         content = [t for t in tokens if t.tag in CONTENT_TAGS]
-        refers = any(t.form in ANAPHORA_FORMS and t.tag in {"NP", "MM"} for t in tokens)
+        refers = any(t.form in ANAPHORA_FORMS and t.tag in ANAPHORA_TAGS for t in tokens)
         return refers or len(content) <= 1
 
 

@@ -54,6 +54,15 @@ def test_anaphoric_questions_lean_on_the_previous_turn(analyzer: KoreanAnalyzer)
     assert not analyzer.anaphoric("한국은행은 기준금리를 얼마로 동결했나?")
 
 
+def test_colloquial_pronouns_and_time_words_are_anaphoric(analyzer: KoreanAnalyzer) -> None:
+    # kiwi reads 그건/그걸 as 그거 and 그때 as a common noun
+    assert analyzer.anaphoric("그건 며칠에 보도됐어?")
+    assert analyzer.anaphoric("분석가들은 그걸 어떻게 봤어?")
+    assert analyzer.anaphoric("그때 누구를 만날 수 있어?")
+    assert analyzer.anaphoric("당시 피해 규모는 얼마였어?")
+    assert not analyzer.anaphoric("북한 관영 매체는 김정은의 지지 약속을 며칠에 보도했나?")
+
+
 def test_has_hangul() -> None:
     assert has_hangul("Kim 김정은")
     assert not has_hangul("Kim Jong-un, 2026")
