@@ -4,11 +4,13 @@ nothing is embedded again and nothing is lost (the move itself: ``storage/test_u
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 
 from assistant.indexing.ingest import Ingester
+from tests.unit.indexing.ingesting import consistent
 from tests.unit.storage.memory_vectors import MemoryVectors
 
 GOOD = "좋은 기사\n\n서울시는 새 버스 노선을 발표했다. 시민 반응은 엇갈렸다."
@@ -62,4 +64,8 @@ def test_documents_chunked_by_an_earlier_version_are_chunked_again(
     assert (report.changed, report.unchanged) == (1, 0)
     again = store.catalog._db.execute("SELECT chunk_id, sentences FROM chunks").fetchall()
     assert again == fresh
+    consistent(store)  # Chroma, BM25 and the catalog agree on the new chunks …
+    starts = {s for _, spans in again for s, _ in json.loads(spans)}
+    rows = store.catalog._db.execute("SELECT start FROM sentence_vectors").fetchall()
+    assert {s for (s,) in rows} == starts  # … and every sentence vector is a new sentence
     assert ingester.run([folder], progress=False).unchanged == 1  # and then it stays
