@@ -31,6 +31,11 @@ def packaged_prompts() -> Path:
     return Path(str(files("assistant") / "prompts"))
 
 
+def packaged_lexicon() -> Path:
+    """The built-in English → Korean names and news words shipped inside the package."""
+    return Path(str(files("assistant") / "retrieval" / "lexicon_en_ko.tsv"))
+
+
 def _toml_path() -> Path:
     return Path(os.environ.get("ASSISTANT_CONFIG", "assistant.toml"))
 
@@ -121,6 +126,24 @@ class Settings(BaseSettings):
     # best on KorQuAD (BENCHMARKS.md, BM25 parameter sweep).
     bm25_k1: float = 0.5
     bm25_b: float = 0.3
+    lexicon_file: Path | None = Field(
+        default_factory=packaged_lexicon,
+        description="English → Korean names and news words (TSV) that let BM25 search "
+        "English questions; the articles' own 'Korean(English)' pairs are added. Unset: "
+        "English questions are searched on the dense side alone.",
+    )
+    english_bm25_weight: float = Field(
+        0.5, ge=0.0, le=1.0, description="bm25_weight for an English question's names"
+    )
+    english_dense_weight: float = Field(
+        0.5, ge=0.0, le=1.0, description="dense_weight for an English question's names"
+    )
+    follow_up_boost: float = Field(
+        1.0,
+        ge=0.0,
+        description="Added to the fused score (0..1) of the chunks of the documents the "
+        "previous answer quoted, when a question follows up on it (1.0: they rank first).",
+    )
 
     # --- answering ---------------------------------------------------------------------
     answerer: Literal["extractive", "openai", "ollama", "llamacpp"] = "extractive"

@@ -22,6 +22,13 @@ class Span:
     end: int
 
 
+# Bumped whenever the same text would be cut into different sentences or chunks (2: quotes
+# and brackets kept whole, issue 13). It is part of every document's content hash and of
+# every file's recorded digest, so the next ingest chunks documents indexed by an earlier
+# version again instead of keeping their old sentence spans.
+CHUNKING_VERSION = 2
+
+
 @dataclass(frozen=True, slots=True)
 class Article:
     """One document as indexed: ``text`` is what offsets and citations refer to."""
@@ -36,9 +43,10 @@ class Article:
 
     @property
     def content_hash(self) -> str:
-        """A digest of everything a reader sees; an unchanged hash is not embedded again."""
+        """A digest of everything a reader sees and of ``CHUNKING_VERSION``; an unchanged
+        hash is not embedded again."""
         payload = json.dumps(
-            [self.title, self.text, self.url, self.published, self.metadata],
+            [self.title, self.text, self.url, self.published, self.metadata, CHUNKING_VERSION],
             ensure_ascii=False,
             sort_keys=True,
             default=str,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import tiktoken
 
 from assistant.indexing.blocks import blocks
+from assistant.text import quotes
 from assistant.text.korean import KoreanAnalyzer
 from assistant.types import Article, Chunk, Span
 
@@ -91,17 +92,32 @@ class Chunker:
         return chunks
 
     def _fit(self, text: str, span: Span) -> list[Span]:
-        """Cut a sentence longer than the budget at spaces, so no text is lost to truncation."""
+        """Cut a sentence longer than the budget at spaces, so no text is lost to truncation;
+        a space outside quotes and brackets is taken when the window has one."""
         if self.count(text[span.start : span.end]) <= self.max_tokens:
             return [span]
+        regions = [
+            Span(span.start + r.start, span.start + r.end)
+            for r in quotes.protected(text[span.start : span.end], self.analyzer.max_quote_chars)
+        ]
         pieces, start = [], span.start
         while start < span.end:
             end = span.end
             while self.count(text[start:end]) > self.max_tokens and end - start > 1:
-                cut = text.rfind(" ", start + 1, start + (end - start) * 3 // 4)
+                limit = start + (end - start) * 3 // 4
+                cut = _space_outside(text, start + 1, limit, regions)
                 end = cut if cut > start else start + (end - start) * 3 // 4
             pieces.append(Span(start, end))
             start = end
             while start < span.end and text[start].isspace():
                 start += 1
         return pieces
+
+
+def _space_outside(text: str, lo: int, hi: int, regions: list[Span]) -> int:
+    """The last space in ``text[lo:hi]`` outside every region, else the last space, else -1."""
+    cut = text.rfind(" ", lo, hi)
+    first = cut
+    while cut > 0 and quotes.inside(regions, cut + 1):
+        cut = text.rfind(" ", lo, cut)
+    return cut if cut > 0 else first

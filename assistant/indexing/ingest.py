@@ -28,7 +28,7 @@ from assistant.models.embedder import Embedder
 from assistant.storage.keys import file_key, key_path, path_text
 from assistant.storage.store import Store
 from assistant.text.korean import KoreanAnalyzer
-from assistant.types import Article
+from assistant.types import CHUNKING_VERSION, Article
 
 log = logging.getLogger(__name__)
 BATCH_CHARS = 100_000  # article text per batch: about 250 chunks of 200 tokens
@@ -194,7 +194,7 @@ class Ingester:
         """
         self.limits.check_size(f.stat().st_size, path_text(f))
         data = f.read_bytes()
-        sha = hashlib.sha256(data).hexdigest()
+        sha = file_digest(data)
         if self.store.file_sha(key) == sha:
             ids = self.store.file_doc_ids(key)
             return _Plan(sha, ids, claims=dict.fromkeys(ids, key), counts=(0, 0, len(ids)))
@@ -257,3 +257,9 @@ class Ingester:
             for d in doc_ids
             if claimed.get(d, key) == key and (d not in listed or listed[d][1] == key)
         ]
+
+
+def file_digest(data: bytes) -> str:
+    """What a file is recorded with: its sha256 and ``CHUNKING_VERSION``, so an index
+    chunked by an earlier version reads every file again at its next ingest."""
+    return f"{hashlib.sha256(data).hexdigest()}.v{CHUNKING_VERSION}"

@@ -11,7 +11,9 @@ Answer's ``text`` is what to show in the end: only the generated sentences that 
 verification (or the extractive answer, marked), so it may differ from the chunks joined.
 
 With an LLM answerer, a follow-up is rewritten into a standalone question (its condense
-prompt) before retrieval; without one, ``retrieval_query``'s heuristic is used.
+prompt) before retrieval; without one, ``retrieval_query``'s heuristic is used. Either way
+a follow-up's search favours the documents the previous answer quoted (``followup``), and
+the answerer reads only their passages when the ranking holds any.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from langchain_core.runnables import Runnable, RunnableLambda
 from assistant.answering.base import Answerer, AnswerRequest, refusal
 from assistant.errors import LLMError, StoreUnavailable
 from assistant.models.embedder import Embedder
+from assistant.pipeline.followup import cited_documents, is_follow_up
 from assistant.pipeline.options import AskOptions, History, parse_history
 from assistant.retrieval.hybrid import HybridSearch
 from assistant.text.korean import KoreanAnalyzer
@@ -58,7 +61,7 @@ def retrieval_query(question: str, history: History, analyzer: KoreanAnalyzer) -
     A question that names no subject of its own (a pronoun, or almost no content words)
     is searched together with the last question; one that stands alone is left alone.
     """
-    if not history or not analyzer.anaphoric(question):
+    if not is_follow_up(question, history, analyzer):
         return question
     return f"{history[-1][0]} {question}"
 
@@ -122,14 +125,20 @@ def build_chain(parts: ChainParts) -> Runnable[dict[str, Any], Answer]:
             return state
         started = time.perf_counter()
         options: AskOptions = state["options"]
-        query = _standalone(state) or retrieval_query(
-            state["question"], state["history"], parts.analyzer
-        )
+        standalone = _standalone(state)
+        query = standalone or retrieval_query(state["question"], state["history"], parts.analyzer)
         try:
             if not parts.search.knows(query):  # emoji, punctuation, keyboard mash
                 state["answer"] = refusal(state["question"], messages, state["language"], [])
                 return state
-            vector = parts.embedder.embed_queries([query])[0]
+            focus: list[str] = []
+            if is_follow_up(state["question"], state["history"], parts.analyzer):
+                focus = cited_documents(state["history"][-1][1], parts.search)
+            if focus and not standalone and len(parts.analyzer.terms(state["question"])) >= 2:
+                # the documents carry the context, and a question with words enough of its
+                # own is searched by them alone (a bare one keeps the previous question)
+                query = state["question"]
+            vector = parts.embedder.embed_queries([parts.search.dense_query(query)])[0]
             k = options.k or parts.k
             ranking = parts.search.search(
                 query,
@@ -137,6 +146,7 @@ def build_chain(parts: ChainParts) -> Runnable[dict[str, Any], Answer]:
                 filters=options.filters,
                 query_vector=vector,
                 fusion=options.fusion,
+                focus=focus,
             )
         except StoreUnavailable as exc:
             message = messages.get("store_unavailable", state["language"], error=exc)
@@ -144,7 +154,8 @@ def build_chain(parts: ChainParts) -> Runnable[dict[str, Any], Answer]:
                 state["question"], message, True, status="error", language=state["language"]
             )
             return state
-        state.update(query=query, query_vector=vector, documents=ranking[:k], ranking=ranking)
+        documents = [d for d in ranking if d.metadata["doc_id"] in focus] or ranking
+        state.update(query=query, query_vector=vector, documents=documents[:k], ranking=ranking)
         state["timings"]["retrieve"] = time.perf_counter() - started
         if not ranking:
             state["answer"] = Answer(

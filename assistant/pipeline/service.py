@@ -26,6 +26,7 @@ from assistant.pipeline.options import AskOptions, History
 from assistant.retrieval.filters import Filters
 from assistant.retrieval.fusion import Fusion
 from assistant.retrieval.hybrid import HybridSearch
+from assistant.retrieval.lexicon import Lexicon
 from assistant.retrieval.retriever import NewsRetriever
 from assistant.settings import Settings
 from assistant.storage.store import Store
@@ -67,6 +68,9 @@ class Assistant:
             k=s.k,
             fetch_k=s.fetch_k,
             fusion=Fusion(s.fusion, s.bm25_weight, s.dense_weight, s.rrf_k),
+            lexicon=Lexicon.load(s.lexicon_file) if s.lexicon_file else None,
+            english_fusion=Fusion(s.fusion, s.english_bm25_weight, s.english_dense_weight, s.rrf_k),
+            focus_boost=s.follow_up_boost,
         )
         self.retriever = NewsRetriever(search=self.search)
         extractive = ExtractiveAnswerer(

@@ -1,10 +1,21 @@
 """Hybrid search: Korean BM25 and dense cosine from Chroma, fused, as LangChain Documents.
 
-A question with no Hangul has nothing for Korean BM25 to match, so it is ranked on the
-dense side alone.
+A question with no Hangul has nothing for Korean BM25 to match as it stands: the names in
+it that the lexicon knows (``retrieval.lexicon``: a built-in list, plus the English forms
+the articles give in parentheses) are searched in their Korean forms instead, fused with
+``english_fusion``, and are added to the text that is embedded (``dense_query``); with no
+known name it is ranked on the dense side alone.
+
+A follow-up question may bring ``focus``: the documents the previous answer came from.
+Their chunks are searched among themselves too (so they are candidates however large the
+index) and get ``focus_boost`` added to their fused score.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
 
 import numpy as np
 from langchain_core.documents import Document
@@ -12,6 +23,7 @@ from langchain_core.documents import Document
 from assistant.models.embedder import Embedder
 from assistant.retrieval.filters import Filters
 from assistant.retrieval.fusion import Fusion, Hit, fuse
+from assistant.retrieval.lexicon import Lexicon
 from assistant.retrieval.vocabulary import has_meaningful_words
 from assistant.storage.store import Store, StoredChunk
 from assistant.text.korean import KoreanAnalyzer, has_hangul
@@ -26,6 +38,11 @@ class HybridSearch:
     :param k: results returned by default.
     :param fetch_k: candidates taken from each side before fusing.
     :param fusion: the default fusion; ``search`` may be given another per call.
+    :param lexicon: English names → Korean, for questions without Hangul (None: none).
+    :param english_fusion: the fusion of such a question's translated BM25 and dense
+        rankings, unless the call brings its own; None: ``fusion``.
+    :param focus_boost: added to the fused score (0..1) of a ``focus`` document's chunks;
+        1.0 ranks every one of them above every other chunk.
     """
 
     def __init__(
@@ -37,6 +54,9 @@ class HybridSearch:
         k: int = 5,
         fetch_k: int = 40,
         fusion: Fusion | None = None,
+        lexicon: Lexicon | None = None,
+        english_fusion: Fusion | None = None,
+        focus_boost: float = 1.0,
     ) -> None:
         self.store = store
         self.embedder = embedder
@@ -44,10 +64,37 @@ class HybridSearch:
         self.k = k
         self.fetch_k = fetch_k
         self.fusion = fusion or Fusion()
+        self.lexicon = lexicon
+        self.english_fusion = english_fusion
+        self.focus_boost = focus_boost
+        self._harvested: tuple[int, Lexicon] | None = None
 
     def knows(self, query: str) -> bool:
         """Whether the query has a word worth searching for (see ``vocabulary``)."""
         return has_meaningful_words(query, self.analyzer, self.store.lexical())
+
+    def translated(self, query: str) -> str:
+        """The Korean forms of the names in a query without Hangul, space-separated (""
+        for a Korean query, or when no name is known)."""
+        if self.lexicon is None or has_hangul(query):
+            return ""
+        return " ".join(self._corpus_lexicon().translate(query))
+
+    def dense_query(self, query: str) -> str:
+        """The text to embed for ``query``: an English query with its names' Korean forms
+        added (measured better on evals/english.jsonl, BENCHMARKS.md), else the query."""
+        names = self.translated(query)
+        return f"{query} {names}" if names else query
+
+    def _corpus_lexicon(self) -> Lexicon:
+        """The lexicon with the pairs the indexed articles give, rebuilt when the index
+        changes (one pass over the documents' text at the first English question)."""
+        assert self.lexicon is not None
+        generation = self.store.generation
+        if self._harvested is None or self._harvested[0] != generation:
+            texts = (self.store.document_text(d) or "" for d, _, _ in self.store.documents())
+            self._harvested = (generation, self.lexicon.harvest(texts))
+        return self._harvested[1]
 
     def search(
         self,
@@ -57,29 +104,62 @@ class HybridSearch:
         filters: Filters | None = None,
         query_vector: np.ndarray | None = None,
         fusion: Fusion | None = None,
+        focus: Sequence[str] = (),
     ) -> list[Document]:
         """The top ``k`` chunks for ``query``, best first; metadata says where each is from.
 
         :param query_vector: the query's e5 vector, when the caller already has it.
         :param fusion: this request's fusion (weights), instead of the default.
+        :param focus: doc ids to favour (a follow-up's previous answer), see module doc.
         """
         k = k or self.k
         filters = filters or Filters()
+        lexical_query = query if has_hangul(query) else self.translated(query)
+        if lexical_query and not has_hangul(query):
+            fusion = fusion or self.english_fusion
         fusion = fusion or self.fusion
         lexical = self.store.lexical()
         if query_vector is None:
-            query_vector = self.embedder.embed_queries([query])[0]
+            query_vector = self.embedder.embed_queries([self.dense_query(query)])[0]
         fetch = max(self.fetch_k, k)
-        dense = self.store.dense_search(query_vector, fetch, filters.chroma_where())
+        where = filters.chroma_where()
+        dense = self.store.dense_search(query_vector, fetch, where)
+        if focus:
+            dense = _merged(
+                dense, self.store.dense_search(query_vector, fetch, _within(where, focus))
+            )
         bm25: list[tuple[str, float]] = []
-        if has_hangul(query) and fusion.bm25_weight > 0:
+        if lexical_query and fusion.bm25_weight > 0:
             lo, hi = filters.days()
             mask = lexical.mask(list(filters.sources), lo, hi)
-            bm25 = lexical.search(self.analyzer.terms(query), fetch, mask)
-        hits = fuse(bm25, dense, fusion)[:k]
+            bm25 = lexical.search(self.analyzer.terms(lexical_query), fetch, mask)
+        hits = _boosted(fuse(bm25, dense, fusion), focus, self.focus_boost)[:k]
         chunks = self.store.get_chunks([h.chunk_id for h in hits])
         # a chunk Chroma lists but the catalog does not (yet) is skipped
         return [_document(chunks[h.chunk_id], h) for h in hits if h.chunk_id in chunks]
+
+
+def _within(where: dict[str, Any] | None, doc_ids: Sequence[str]) -> dict[str, Any]:
+    """``where`` narrowed to the chunks of ``doc_ids``."""
+    clause = {"doc_id": {"$in": list(doc_ids)}}
+    return {"$and": [where, clause]} if where else clause
+
+
+def _merged(a: list[tuple[str, float]], b: list[tuple[str, float]]) -> list[tuple[str, float]]:
+    """Two (chunk_id, cosine) lists as one, each chunk once, best first."""
+    return sorted({**dict(b), **dict(a)}.items(), key=lambda p: -p[1])
+
+
+def _boosted(hits: list[Hit], focus: Sequence[str], boost: float) -> list[Hit]:
+    """``hits`` with ``boost`` added to those of the ``focus`` documents, re-ranked."""
+    if not focus or not boost:
+        return hits
+    wanted = set(focus)
+    out = [
+        replace(h, score=h.score + boost) if h.chunk_id.rsplit("::", 1)[0] in wanted else h
+        for h in hits
+    ]
+    return sorted(out, key=lambda h: -h.score)
 
 
 def _document(c: StoredChunk, hit: Hit) -> Document:

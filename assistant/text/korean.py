@@ -11,6 +11,8 @@ import threading
 
 from kiwipiepy import Kiwi
 
+from assistant.text import quotes
+from assistant.text.sentences import mend
 from assistant.types import Span
 
 # Morpheme tags that carry meaning for matching: nouns, numerals, verb/adjective stems,
@@ -18,10 +20,13 @@ from assistant.types import Span
 CONTENT_TAGS = frozenset(
     {"NNG", "NNP", "NNB", "NR", "VV", "VA", "XR", "SL", "SN", "SH", "VV-I", "VA-I", "VV-R", "VA-R"}
 )
-# Pronouns and determiners that point back to an earlier turn ("그는", "그곳", "이", "당시").
+# Pronouns, determiners and time words that point back to an earlier turn ("그는",
+# "그건" (그거), "그곳", "이", "그때", "당시").
 ANAPHORA_FORMS = frozenset(
-    {"그", "그녀", "그들", "이", "이것", "그것", "거기", "그곳", "저", "당시"}
+    {"그", "그녀", "그들", "이", "이것", "그것", "이거", "그거", "저거", "저것", "거기", "그곳"}
+    | {"여기", "이곳", "저곳", "저", "그때", "이때", "당시"}
 )
+ANAPHORA_TAGS = frozenset({"NP", "MM", "NNG"})
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
 
 
@@ -33,18 +38,20 @@ def has_hangul(text: str) -> bool:
 class KoreanAnalyzer:
     """Sentence splitting and content-morpheme terms, thread-safe."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_quote_chars: int = quotes.MAX_QUOTE_CHARS) -> None:
         self._kiwi = Kiwi()
         self._lock = threading.Lock()
+        self.max_quote_chars = max_quote_chars
 
     def sentences(self, text: str) -> list[Span]:
-        """Sentence spans covering the non-blank text; lines never merge across blank lines."""
+        """Sentence spans covering the non-blank text; lines never merge across blank lines,
+        and no span ends inside a quotation or bracket of at most ``max_quote_chars``."""
         spans: list[Span] = []
         for block in re.finditer(r"[^\n]+(?:\n(?!\s*\n)[^\n]+)*", text):
-            base = block.start()
+            base, part = block.start(), block.group()
             with self._lock:
-                found = self._kiwi.split_into_sents(block.group())
-            for s in found:
+                found = [Span(s.start, s.end) for s in self._kiwi.split_into_sents(part)]
+            for s in mend(part, found, self.max_quote_chars):
                 start, end = base + s.start, base + s.end
                 # trim white space so spans point at the sentence itself
                 while start < end and text[start].isspace():
@@ -69,7 +76,7 @@ class KoreanAnalyzer:
         with self._lock:
             tokens = self._kiwi.tokenize(text)
         content = [t for t in tokens if t.tag in CONTENT_TAGS]
-        refers = any(t.form in ANAPHORA_FORMS and t.tag in {"NP", "MM"} for t in tokens)
+        refers = any(t.form in ANAPHORA_FORMS and t.tag in ANAPHORA_TAGS for t in tokens)
         return refers or len(content) <= 1
 
 

@@ -58,7 +58,8 @@ def passage(doc_id: str, text: str, score: float, start: int = 0) -> Document:
 
 @dataclass
 class FakeSearch:
-    """Replaces ``HybridSearch``: returns ``ranking`` (cut to k) and records each call."""
+    """Replaces ``HybridSearch``: returns ``ranking`` (cut to k, a call's ``focus``
+    documents first) and records each call."""
 
     ranking: list[Document]
     fail: bool = False
@@ -68,11 +69,18 @@ class FakeSearch:
         """As the real search: nothing to search for without a letter or a digit."""
         return any(ch.isalnum() for ch in query)
 
+    def dense_query(self, query: str) -> str:
+        """As the real search for a query it knows no English words of: the query."""
+        return query
+
     def search(self, query: str, **kwargs: Any) -> list[Document]:
         self.calls.append({"query": query, **kwargs})
         if self.fail:
             raise StoreUnavailable("Cannot reach the Chroma server at http://127.0.0.1:1")
-        return self.ranking[: kwargs.get("k") or 5]
+        focus = kwargs.get("focus") or ()
+        # as the real search with focus_boost 1.0: the focus documents' chunks first
+        ranked = sorted(self.ranking, key=lambda d: d.metadata["doc_id"] not in focus)
+        return ranked[: kwargs.get("k") or 5]
 
 
 @dataclass

@@ -58,6 +58,13 @@ def test_english_question_gets_english_fixed_phrases(qa: Assistant) -> None:
     assert answer.language == "en"
 
 
+def test_english_question_is_answered_from_the_article_that_says_it(qa: Assistant) -> None:
+    answer = qa.ask("Who condemned the US over Venezuela?")
+    assert not answer.refused and answer.language == "en"
+    assert "외무성" in answer.citations[0].sentence
+    assert answer.citations[0].doc_id.endswith("-r6")
+
+
 def test_seed_unanswerable_cases_are_all_refused(qa: Assistant) -> None:
     cases = [json.loads(line) for line in SEED.read_text("utf-8").splitlines() if line.strip()]
     unanswerable = [c for c in cases if "question" in c and not c["answers"]]

@@ -32,6 +32,17 @@ def test_follow_up_uses_the_previous_question(qa: Assistant) -> None:
     assert follow.citations[0].doc_id.endswith("-r1")
 
 
+def test_follow_up_stays_with_the_article_that_answered_the_first_turn(qa: Assistant) -> None:
+    missile = "북한이 극초음속 미사일을 시험 발사한 날은?"
+    first = qa.ask(missile)
+    assert "4일" in first.text and first.citations[0].doc_id.endswith("-r7")
+    # before issue 13 this quoted the Putin-greeting article (r2), which also "발표했다"
+    follow = qa.ask("그건 누가 발표했어?", history=[(missile, first.text)])
+    assert not follow.refused
+    assert {c.doc_id for c in follow.citations} == {first.citations[0].doc_id}
+    assert "국가매체" in follow.text
+
+
 def test_standalone_questions_ignore_history(qa: Assistant) -> None:
     history = [(AMBASSADOR, "…")]
     question = "북한이 극초음속 미사일을 시험 발사한 날은?"

@@ -38,10 +38,25 @@ def test_chunk_offsets_point_into_the_document(qa: Assistant) -> None:
     assert text is not None and text[m["start"] : m["end"]] == docs[0].page_content
 
 
-def test_english_question_is_answered_from_the_dense_side(qa: Assistant) -> None:
-    # e5-small is weak across languages (facts file: EN→KO R@1 .20), so top 3, not top 1
+def test_english_question_is_searched_with_its_words_in_korean(qa: Assistant) -> None:
+    assert qa.search.translated("Who condemned the US over Venezuela?").split() == [
+        "규탄",
+        "비난",
+        "미국",
+        "베네수엘라",
+    ]
+    docs = qa.search.search("Who condemned the US over Venezuela?", k=3)
+    assert docs[0].metadata["doc_id"] == f"{MAIN}-r6"
+    assert docs[0].metadata["bm25"] > 0.0
     docs = qa.search.search("hypersonic missile test launch", k=3)
-    assert f"{MAIN}-r7" in [d.metadata["doc_id"] for d in docs]
+    assert docs[0].metadata["doc_id"] == f"{MAIN}-r7"
+
+
+def test_english_question_without_known_words_is_ranked_on_the_dense_side(qa: Assistant) -> None:
+    # e5-small is weak across languages (facts file: EN→KO R@1 .20), so top 3, not top 1
+    assert qa.search.translated("Which envoy passed away abruptly?") == ""
+    docs = qa.search.search("Which envoy passed away abruptly?", k=3)
+    assert f"{MAIN}-r1" in [d.metadata["doc_id"] for d in docs]
     assert all(d.metadata["bm25"] == 0.0 for d in docs)
 
 

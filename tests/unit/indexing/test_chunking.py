@@ -90,3 +90,12 @@ def test_pack_follows_the_budget_and_overlap(chunker: Chunker) -> None:
 
 def test_special_token_text_is_counted_not_refused(chunker: Chunker) -> None:
     assert chunker.count("<|endoftext|>") > 1  # as plain text, never as the special token
+
+
+def test_an_overlong_sentence_is_cut_outside_its_quote(analyzer: KoreanAnalyzer) -> None:
+    quote = '"이제 누구도 두 나라 인민들의 관계와 단결을 깨뜨릴 수 없다,"'
+    text = "그는 오늘 아침 기자들 앞에서 " + quote + "라고 힘주어 말했다"
+    small = Chunker(analyzer, cl100k(), max_tokens=50, overlap=0)
+    article = Article("q", "q", text, "q.txt")
+    pieces = [article.text[s.start : s.end] for c in small.split(article) for s in c.sentences]
+    assert len(pieces) > 1 and any(quote in p for p in pieces)

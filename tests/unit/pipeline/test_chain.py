@@ -222,3 +222,31 @@ def test_bad_history_is_a_value_error(
     chain, _, _ = make(analyzer)
     with pytest.raises(ValueError, match=message):
         chain.invoke({"question": "북한은?", "history": history})
+
+
+def test_follow_up_answers_from_the_documents_the_previous_answer_quoted(
+    analyzer: KoreanAnalyzer,
+) -> None:
+    chain, search, answerers = make(analyzer)
+    history = [("미사일은 언제 쐈나?", "문장 4입니다. [1]")]
+    chain.invoke({"question": "그건 누가 발표했어?", "history": history})
+    lookup, asked = search.calls[-2:]
+    assert lookup["query"] == "문장 4입니다."  # the previous answer's own sentence
+    assert asked["focus"] == ["d4"]
+    assert asked["query"] == "미사일은 언제 쐈나? 그건 누가 발표했어?"  # one word of its own
+    [request] = answerers["extractive"].requests
+    assert [d.metadata["doc_id"] for d in request.documents] == ["d4"]
+    chain.invoke({"question": "분석가들은 그걸 어떻게 봤어?", "history": history})
+    assert search.calls[-1]["query"] == "분석가들은 그걸 어떻게 봤어?"  # words of its own
+    assert search.calls[-1]["focus"] == ["d4"]
+
+
+def test_no_focus_after_a_refusal_or_for_a_question_of_its_own(analyzer: KoreanAnalyzer) -> None:
+    chain, search, answerers = make(analyzer)
+    refused = [("미사일은 언제 쐈나?", MESSAGES.get("refusal", "ko"))]
+    chain.invoke({"question": "그건 누가 발표했어?", "history": refused})
+    assert len(search.calls) == 1 and search.calls[0]["focus"] == []
+    quoted = [("미사일은 언제 쐈나?", "문장 4입니다. [1]")]
+    chain.invoke({"question": "북한의 미사일 발사 장소는 어디인가?", "history": quoted})
+    assert len(search.calls) == 2 and search.calls[1]["focus"] == []
+    assert len(answerers["extractive"].requests[-1].documents) == 3
