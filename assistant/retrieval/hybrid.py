@@ -67,7 +67,7 @@ class HybridSearch:
         self.lexicon = lexicon
         self.english_fusion = english_fusion
         self.focus_boost = focus_boost
-        self._harvested: tuple[int, Lexicon] | None = None
+        self._harvested: tuple[int, Lexicon, frozenset[str]] | None = None
 
     def knows(self, query: str) -> bool:
         """Whether the query has a word worth searching for (see ``vocabulary``)."""
@@ -87,14 +87,21 @@ class HybridSearch:
         return f"{query} {names}" if names else query
 
     def _corpus_lexicon(self) -> Lexicon:
-        """The lexicon with the pairs the indexed articles give, rebuilt when the index
-        changes (one pass over the documents' text at the first English question)."""
+        """The lexicon with the pairs the indexed articles give, grown when the index
+        changes: at the first English question after a change, only documents not read
+        before are read (a replica following a busy server re-reads nothing else). Pairs
+        of documents deleted since stay until the process restarts; they only add Korean
+        words BM25 then finds nowhere."""
         assert self.lexicon is not None
         generation = self.store.generation
-        if self._harvested is None or self._harvested[0] != generation:
-            texts = (self.store.document_text(d) or "" for d, _, _ in self.store.documents())
-            self._harvested = (generation, self.lexicon.harvest(texts))
-        return self._harvested[1]
+        held = self._harvested
+        if held is not None and held[0] == generation:
+            return held[1]
+        base, seen = (held[1], held[2]) if held is not None else (self.lexicon, frozenset())
+        new = [d for d, _, _ in self.store.documents() if d not in seen]
+        lexicon = base.harvest(self.store.document_text(d) or "" for d in new)
+        self._harvested = (generation, lexicon, seen | frozenset(new))
+        return lexicon
 
     def search(
         self,

@@ -17,12 +17,14 @@ class ArticlesStore:
     texts: dict[str, str] = field(default_factory=dict)
     generation: int = 0
     reads: int = 0
+    texts_read: list[str] = field(default_factory=list)
 
     def documents(self) -> Iterator[tuple[str, str, str]]:
         self.reads += 1
         return iter([(d, d, "news") for d in self.texts])
 
     def document_text(self, doc_id: str) -> str | None:
+        self.texts_read.append(doc_id)
         return self.texts.get(doc_id)
 
 
@@ -40,6 +42,7 @@ def test_articles_pairs_join_the_lexicon_and_follow_the_index() -> None:
     assert search.translated("Xi Jinping") == ""
     store.generation += 1
     assert search.translated("Xi Jinping") == "시진핑" and store.reads == 2
+    assert store.texts_read == ["a", "b"]  # a document already read is not read again
 
 
 def test_korean_queries_and_a_missing_lexicon_translate_nothing() -> None:
