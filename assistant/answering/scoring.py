@@ -35,3 +35,39 @@ def coverage(weights: dict[str, float], terms: set[str]) -> float:
     """The idf-weighted share of ``weights``' terms found in ``terms`` (0 when empty)."""
     total = sum(weights.values())
     return sum(w for t, w in weights.items() if t in terms) / total if total else 0.0
+
+
+# --- the extractive answerer's tuned constants (issue 13) -----------------------------
+# Tuned by bench/calibrate_answerer.py on KorQuAD 1.0 dev's calibration half (articles of
+# even index) and its unanswerable copies (each question asked with its article removed).
+# How the three signals add up to a sentence score.
+W_COVERAGE, W_DENSE, W_RETRIEVAL = 0.45, 0.45, 0.10
+# A sentence of the expected answer type must score at least this share of the best one.
+TYPE_FLOOR = 0.75
+# A second or third sentence is quoted only when it scores within this of the first.
+SENTENCE_MARGIN = 0.05
+# The short answer's candidate features (answering.spans.FEATURES), weighted.
+SPAN_WEIGHTS: dict[str, float] = {
+    "type": 1.0,
+    "new": 1.0,
+    "near": 0.8,
+    "particle": 0.8,
+    "head": 0.5,
+    "proper": 0.3,
+    "length": -0.15,
+    "quoted": 0.5,
+    "before": 0.0,
+}
+# The relevance model (answering.relevance.RELEVANCE_FEATURES): logistic weights.
+RELEVANCE_MODEL: dict[str, float] = {
+    "bias": -3.0,
+    "score": 8.0,
+    "coverage": 0.0,
+    "dense": 0.0,
+    "span_type": 0.0,
+    "span_score": 0.0,
+    "focus": 0.0,
+    "rare": 0.0,
+}
+# Relevance below this means "the articles don't say" (the settings' answer_threshold).
+RELEVANCE_THRESHOLD = 0.5

@@ -69,13 +69,13 @@ class Assistant:
             fusion=Fusion(s.fusion, s.bm25_weight, s.dense_weight, s.rrf_k),
         )
         self.retriever = NewsRetriever(search=self.search)
+        tuned = {"threshold": s.answer_threshold, "margin": s.answer_margin}
         extractive = ExtractiveAnswerer(
             self.store,
             self.analyzer,
             self.messages,
             max_sentences=s.answer_max_sentences,
-            threshold=s.answer_threshold,
-            relative_cutoff=s.answer_relative_cutoff,
+            **{k: v for k, v in tuned.items() if v is not None},
         )
         self.verifier = Verifier(self.store, self.analyzer, self.embedder)
         # LLM answerers are built but connect on first use; the extractive one is always
