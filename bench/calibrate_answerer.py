@@ -41,7 +41,7 @@ from assistant.evaluation import metrics as m
 from assistant.evaluation.squad import squad_workspace
 from assistant.settings import Settings
 from assistant.text.answer_types import expectation
-from assistant.text.korean import content_terms
+from assistant.text.korean import KoreanAnalyzer, content_terms
 from assistant.text.question_kind import QuestionKind, question_kind
 
 KORQUAD = Path("/work/shared/eval/korquad-v1-dev/KorQuAD_v1.0_dev.json")
@@ -62,7 +62,23 @@ class Record:
     type_ok: list[bool]  # each sentence can hold the expected answer type
     gold_in: list[bool]  # each sentence contains a gold answer
     chunk_terms: list[set[str]]
+    strict_ok: list[bool] = field(default_factory=list)  # the strict answer-type checks
     cands: dict[int, list[spans.Candidate]] = field(default_factory=dict)
+    cmats: dict[int, np.ndarray] = field(default_factory=dict)
+
+
+def strict_checks(r: Record, analyzer: KoreanAnalyzer) -> None:
+    """Each sentence against Expectation.strict (and the type checks, recomputed)."""
+    wanted = expectation(analyzer.tokens(r.question))
+    strict = wanted.strict()
+    r.type_ok = [
+        not wanted.any or wanted.met_by(s.text, s.tokens, c)
+        for s, c in zip(r.sentences, r.chunk_terms)
+    ]
+    r.strict_ok = [
+        not strict.any or strict.met_by(s.text, s.tokens, c)
+        for s, c in zip(r.sentences, r.chunk_terms)
+    ]
 
 
 def collect(qa, answerer: ExtractiveAnswerer, case, half: str, drop_title: str | None) -> Record:
@@ -76,7 +92,7 @@ def collect(qa, answerer: ExtractiveAnswerer, case, half: str, drop_title: str |
     docs = tuple(ranking[: qa.settings.k])
     q_morphemes = qa.analyzer.morphemes(turn.question)
     q_tokens = [(x[0], x[1]) for x in q_morphemes]
-    scored = answerer.score_sentences(turn.question, docs, vector, q_tokens)
+    scored = answerer.score_sentences(turn.question, docs, vector, q_morphemes)
     wanted = expectation(q_tokens)
     by_chunk: dict[str, set[str]] = {}
     for s in scored:
@@ -101,34 +117,57 @@ def collect(qa, answerer: ExtractiveAnswerer, case, half: str, drop_title: str |
 
 @dataclass
 class Params:
-    w: tuple[float, float, float] = (scoring.W_COVERAGE, scoring.W_DENSE, scoring.W_RETRIEVAL)
-    type_floor: float = scoring.TYPE_FLOOR
+    sentence: dict[str, float] = field(default_factory=lambda: dict(scoring.W_SENTENCE))
     margin: float = scoring.SENTENCE_MARGIN
+    type_margin: float = scoring.TYPE_MARGIN
     span: dict[str, float] = field(default_factory=lambda: dict(scoring.SPAN_WEIGHTS))
     model: dict[str, float] = field(default_factory=lambda: dict(scoring.RELEVANCE_MODEL))
     threshold: float = scoring.RELEVANCE_THRESHOLD
 
 
-def ranked(r: Record, p: Params) -> list[tuple[float, int]]:
-    """ExtractiveAnswerer.read's sentence order and type filter, under ``p``'s weights."""
-    korean = any("\uac00" <= ch <= "\ud7a3" for ch in r.question)
-    out = []
-    for i, s in enumerate(r.sentences):
-        dense = scoring.dense_score(s.cosine)
-        lexical = s.coverage if korean else dense
-        out.append((p.w[0] * lexical + p.w[1] * dense + p.w[2] * s.retrieval, i))
-    out.sort(key=lambda x: -x[0])
-    if not out or not any(r.type_ok):
-        return out if all(r.type_ok) else []
-    floor = out[0][0] * p.type_floor
-    return [(sc, i) for sc, i in out if sc >= floor and r.type_ok[i]]
-
-
 def cands(r: Record, i: int) -> list[spans.Candidate]:
+    """Sentence ``i``'s short-answer candidates, in start order (cached)."""
     if i not in r.cands:
         s = r.sentences[i]
-        r.cands[i] = spans.candidates(s.text, list(s.morphemes), r.asked, set(r.weights))
+        found = spans.candidates(s.text, list(s.morphemes), r.asked, set(r.weights))
+        r.cands[i] = sorted(found, key=lambda c: c.start)
+        r.cmats[i] = np.array([c.features for c in r.cands[i]], dtype=float).reshape(
+            len(r.cands[i]), len(spans.FEATURES)
+        )
     return r.cands[i]
+
+
+def best_span(r: Record, i: int, p: Params) -> tuple[spans.Candidate | None, float]:
+    """spans.best under ``p.span`` (the earliest of equals) and its score."""
+    found = cands(r, i)
+    if not found:
+        return None, 0.0
+    scores = r.cmats[i] @ np.array([p.span[n] for n in spans.FEATURES])
+    k = int(np.argmax(scores))
+    return found[k], float(scores[k])
+
+
+def sentence_features(r: Record, i: int, p: Params) -> list[float]:
+    """ExtractiveAnswerer.score_sentences' features of sentence ``i``."""
+    s = r.sentences[i]
+    korean = any("\uac00" <= ch <= "\ud7a3" for ch in r.question)
+    dense = scoring.dense_score(s.cosine)
+    _, fit = best_span(r, i, p)
+    lexical = s.coverage if korean else dense
+    return [lexical, dense, s.retrieval, fit / scoring.SPAN_SCALE, float(r.type_ok[i])]
+
+
+def ranked(r: Record, p: Params) -> list[tuple[float, int]]:
+    """The answerer's sentence order under ``p``; empty when it refuses on answer type."""
+    w = [p.sentence[n] for n in scoring.SENTENCE_FEATURES]
+    out = [(float(np.dot(w, sentence_features(r, i, p))), i) for i in range(len(r.sentences))]
+    out.sort(key=lambda x: -x[0])
+    for k, (sc, i) in enumerate(out):  # ExtractiveAnswerer.read's type_first
+        if sc < out[0][0] - p.type_margin:
+            break
+        if r.strict_ok[i]:
+            return [out[k], *out[:k], *out[k + 1 :]]
+    return []
 
 
 def decide(r: Record, p: Params) -> dict:
@@ -138,21 +177,22 @@ def decide(r: Record, p: Params) -> dict:
         return {"refused": True, "relevance": 0.0, "chosen": [], "short": ""}
     best_score, top = order[0]
     s = r.sentences[top]
-    span = spans.best(cands(r, top), p.span)
+    span, _ = best_span(r, top, p)
     found = r.chunk_terms[top]
     values = features(
         score=best_score,
         coverage=s.coverage,
         dense=scoring.dense_score(s.cosine),
         span_type=span.features[0] if span else 0.0,
-        span_score=span.score(p.span) if span else 0.0,
         focus_missing=bool(r.asked.focus) and r.asked.focus not in found,
+        type_ok=r.type_ok[top],
         weights=r.weights,
         found=found,
     )
     z = p.model["bias"] + sum(p.model[n] * v for n, v in zip(RELEVANCE_FEATURES, values))
     rel = 1 / (1 + np.exp(-np.clip(z, -50, 50)))
     chosen = [i for sc, i in order if sc >= best_score - p.margin][:3]
+    chosen = [top, *[i for i in chosen if i != top]][:3]
     short = span.text if span and r.asked.kind in SPAN_KINDS else ""
     return {
         "refused": rel < p.threshold,
@@ -218,8 +258,8 @@ def collect_all(args: argparse.Namespace) -> list[Record]:
 
 def span_matrix(r: Record, i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
     """Candidates of sentence ``i`` in start order: features, EM, F1 and texts."""
-    cs = sorted(cands(r, i), key=lambda c: c.start)
-    feats = np.array([c.features for c in cs], dtype=float).reshape(len(cs), len(spans.FEATURES))
+    cs = cands(r, i)
+    feats = r.cmats[i]
     em = np.array([m.best_over_golds(m.exact_match, c.text, r.golds) for c in cs])
     f1 = np.array([m.best_over_golds(m.char_f1, c.text, r.golds) for c in cs])
     return feats, em, f1, [c.text for c in cs]
@@ -237,69 +277,83 @@ def span_fit(mats: list, w: np.ndarray) -> tuple[float, float]:
 
 def tune(calib: list[Record]) -> Params:
     """Every constant, chosen on the calibration half alone."""
+    from sklearn.linear_model import LogisticRegression
+
     p = Params()
     ans = [r for r in calib if r.answerable]
-    # 1. sentence weights and type floor: the best sentence holds the gold answer.
-    grid = []
-    for wc, wd, floor in itertools.product(
-        np.arange(0.2, 0.95, 0.1), np.arange(0.0, 0.8, 0.1), (0.6, 0.75, 0.9)
-    ):
-        if wc + wd > 1.0001:
-            continue
-        q = Params(w=(round(wc, 2), round(wd, 2), round(1 - wc - wd, 2)), type_floor=floor)
-        hit = np.mean([bool(o) and r.gold_in[o[0][1]] for r in ans for o in [ranked(r, q)]])
-        grid.append((hit, q.w, floor))
-    grid.sort(key=lambda g: -g[0])
-    print("sentence weights (coverage, dense, retrieval), type floor -> top sentence holds gold:")
-    for hit, w, floor in grid[:5]:
-        print(f"  {w} {floor}: {hit:.4f}")
-    p.w, p.type_floor = grid[0][1], grid[0][2]
-    # 2. span weights: a logistic fit of "this candidate is the gold answer", refined on F1.
+    # 1. span weights, on the best sentence under coverage/dense/retrieval alone: a logistic
+    # fit of "this candidate is the gold answer", then refined on F1 by coordinate ascent.
+    p.sentence = {"coverage": 0.3, "dense": 0.1, "retrieval": 0.6, "span": 0.0, "type": 0.0}
+    p.type_margin = 0.15  # the same share of this score's scale as TYPE_MARGIN of the tuned
     mats = []
     for r in ans:
         o = ranked(r, p)
         if o and r.asked.kind in SPAN_KINDS:
             feats, em, f1, _ = span_matrix(r, o[0][1])
             mats.append((feats, em, f1))
-    n_asked = sum(1 for r in ans if ranked(r, p))
-    from sklearn.linear_model import LogisticRegression
-
     x = np.vstack([f for f, e, _ in mats if len(e)])
     y = np.concatenate([e for _, e, _ in mats if len(e)]) > 0.5
-    fit = LogisticRegression(C=1.0, max_iter=2000).fit(x, y)
-    w = fit.coef_[0].copy()
+    w = LogisticRegression(C=1.0, max_iter=2000).fit(x, y).coef_[0].copy()
     print(
         "span weights, logistic fit:", dict(zip(spans.FEATURES, np.round(w, 3))), span_fit(mats, w)
     )
     best = span_fit(mats, w)[1]
-    for _ in range(3):  # coordinate ascent on F1
+    for _ in range(2):  # coordinate ascent on F1
         for k in range(len(w)):
-            for step in (-1.0, -0.5, -0.25, 0.25, 0.5, 1.0):
+            for step in (-1.0, -0.5, 0.5, 1.0):
                 trial = w.copy()
                 trial[k] += step
                 f1 = span_fit(mats, trial)[1]
                 if f1 > best + 1e-6:
                     best, w = f1, trial
     print(
-        f"span weights after ascent (F1 on {len(mats)} of {n_asked}):",
+        f"span weights after ascent (F1 on {len(mats)}):",
         dict(zip(spans.FEATURES, np.round(w, 3))),
         span_fit(mats, w),
     )
     p.span = {n: round(float(v), 3) for n, v in zip(spans.FEATURES, w)}
+    # 2. sentence weights: a logistic fit of "this sentence holds the gold answer".
+    xs, ys = [], []
+    for r in ans:
+        for i in range(len(r.sentences)):
+            xs.append(sentence_features(r, i, p))
+            ys.append(r.gold_in[i])
+    fit = LogisticRegression(C=1.0, max_iter=3000).fit(np.array(xs), np.array(ys))
+    p.sentence = {n: round(float(v), 3) for n, v in zip(scoring.SENTENCE_FEATURES, fit.coef_[0])}
+    hit = np.mean([bool(o) and r.gold_in[o[0][1]] for r in ans for o in [ranked(r, p)]])
+    print("sentence weights:", p.sentence, f"top sentence holds gold {hit:.4f}")
     # 3. the margin for a second and third sentence.
     p.threshold = 0.0
     print("margin -> contains gold, sentences per answer, quoted sentences holding gold:")
     table = []
-    for margin in (0.0, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 1.0):
+    for margin in (0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 100.0):
         p.margin = margin
         s = summary(ans, p)
-        table.append((margin, s["contains_gold"]))
+        table.append((margin, s["contains_gold"], s["quoted_sentences_with_gold"]))
         print(
             f"  {margin:5.3f}  {s['contains_gold']:.4f}  {s['sentences_per_answer']:.2f}  {s['quoted_sentences_with_gold']:.4f}"
         )
-    top = max(c for _, c in table)
-    p.margin = min(mg for mg, c in table if c >= top - 0.01)
-    # 4. the relevance model: answerable vs the same questions without their article.
+    # the widest margin whose quoted sentences hold the gold as often as today's (0.75)
+    p.margin = max((mg for mg, c, prec in table if prec >= 0.75), default=0.0)
+    # 4. the type margin and the relevance model: answerable vs the same questions without
+    # their article; the threshold lets 1% of the answerable be refused; the type margin
+    # that then refuses the most unanswerables wins.
+    choices = []
+    for type_margin in (0.75, 1.5, 3.0, 100.0):
+        p.type_margin, p.threshold = type_margin, 0.0
+        model, threshold = fit_relevance(calib, p)
+        q = Params(p.sentence, p.margin, type_margin, p.span, model, threshold)
+        s = summary(calib, q)
+        print(f"type margin {type_margin}: {s}")
+        choices.append((s["unanswerable_refused"], -type_margin, q))
+    return max(choices, key=lambda c: c[:2])[2]
+
+
+def fit_relevance(calib: list[Record], p: Params) -> tuple[dict[str, float], float]:
+    """The relevance model's weights and the threshold that refuses 1% of the answerable."""
+    from sklearn.linear_model import LogisticRegression
+
+    ans = [r for r in calib if r.answerable]
     rows, labels = [], []
     for r in calib:
         d = decide(r, p)
@@ -307,13 +361,14 @@ def tune(calib: list[Record]) -> Params:
             rows.append(d["values"])
             labels.append(r.answerable)
     fit = LogisticRegression(C=1.0, max_iter=5000).fit(np.array(rows), np.array(labels))
+    p = Params(p.sentence, p.margin, p.type_margin, p.span, {}, 0.0)
     p.model = {"bias": round(float(fit.intercept_[0]), 3)}
     p.model.update({n: round(float(v), 3) for n, v in zip(RELEVANCE_FEATURES, fit.coef_[0])})
-    rel = sorted(decide(r, p)["relevance"] for r in ans if decide(r, p)["chosen"])
+    rel = sorted(d["relevance"] for r in ans for d in [decide(r, p)] if d["chosen"])
     allowed = int(0.01 * len(ans)) - sum(1 for r in ans if not ranked(r, p))
-    p.threshold = round(float(rel[max(allowed, 0)]) - 1e-4, 4) if rel else 0.5
-    print("relevance model:", p.model, "threshold", p.threshold)
-    return p
+    threshold = round(float(rel[max(allowed, 0)]) - 1e-4, 4) if rel else 0.5
+    print("relevance model:", p.model, "threshold", threshold)
+    return p.model, threshold
 
 
 def curve(records: list[Record], p: Params) -> list[tuple[float, float, float]]:
@@ -339,12 +394,51 @@ def print_curve(records: list[Record], p: Params) -> list[tuple[float, float, fl
 
 def print_constants(p: Params) -> None:
     print("\n# paste into assistant/answering/scoring.py")
-    print(f"W_COVERAGE, W_DENSE, W_RETRIEVAL = {p.w[0]}, {p.w[1]}, {p.w[2]}")
-    print(f"TYPE_FLOOR = {p.type_floor}")
+    print(f"W_SENTENCE = {p.sentence}")
     print(f"SENTENCE_MARGIN = {p.margin}")
+    print(f"TYPE_MARGIN = {p.type_margin}")
     print(f"SPAN_WEIGHTS = {p.span}")
     print(f"RELEVANCE_MODEL = {p.model}")
     print(f"RELEVANCE_THRESHOLD = {p.threshold}")
+
+
+def bundled(work: Path) -> dict[str, dict[str, float]]:
+    """The answerer as configured, end to end over the bundled page: the seed set and the
+    people set (evals/people.jsonl: questions about its people it does not answer)."""
+    from assistant.evaluation.cases import load_cases
+    from assistant.evaluation.runner import evaluate
+    from assistant.pipeline.service import Assistant
+    from assistant.settings import PROJECT_ROOT
+
+    configure_threads(1)
+    out = {}
+    settings = Settings(data_dir=work / "bundled", model_dir=MODELS)
+    with Assistant(settings) as qa:
+        qa.ingest([PROJECT_ROOT / "corpus"], progress=False)
+        for name in ("seed", "people"):
+            report = evaluate(
+                qa, load_cases(PROJECT_ROOT / "evals" / f"{name}.jsonl"), progress=False
+            )
+            met = report.metrics
+            out[name] = {
+                k: round(float(met.get(k, float("nan"))), 4)
+                for k in (
+                    "answer_contains_gold",
+                    "citation_correct",
+                    "refusal_recall",
+                    "false_refusals",
+                    "exact_match",
+                    "f1",
+                    "total_p50_ms",
+                )
+            }
+            print(name, out[name], flush=True)
+            for r in report.results:
+                mark = "ok  " if r.passed else "MISS"
+                print(
+                    f"  {mark} {r.case_id} rel={r.relevance or 0:.3f} {r.question} -> {r.answer[:60]!r}"
+                )
+    return out
 
 
 def main() -> None:
@@ -354,12 +448,23 @@ def main() -> None:
     parser.add_argument("--korquad", type=Path, default=KORQUAD)
     parser.add_argument("--json", type=Path)
     parser.add_argument("--recollect", action="store_true")
+    parser.add_argument("--bundled", action="store_true", help="only the seed and people sets")
     args = parser.parse_args()
+    if args.bundled:
+        bundled(args.work)
+        return
     cache = args.work / f"calibrate-{args.per_half}.pkl"
     if cache.exists() and not args.recollect:
         records = pickle.loads(cache.read_bytes())
+        analyzer = KoreanAnalyzer()
+        for r in records:  # caches of candidates are rebuilt with the current spans code
+            r.cands, r.cmats = {}, {}
+            strict_checks(r, analyzer)
     else:
         records = collect_all(args)
+        analyzer = KoreanAnalyzer()
+        for r in records:
+            strict_checks(r, analyzer)
         cache.write_bytes(pickle.dumps(records))
     calib = [r for r in records if r.half == "calibration"]
     test = [r for r in records if r.half == "test"]

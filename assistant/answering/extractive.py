@@ -24,12 +24,12 @@ from assistant.answering.relevance import features, relevance
 from assistant.answering.scoring import (
     RELEVANCE_MODEL,
     RELEVANCE_THRESHOLD,
+    SENTENCE_FEATURES,
     SENTENCE_MARGIN,
+    SPAN_SCALE,
     SPAN_WEIGHTS,
-    TYPE_FLOOR,
-    W_COVERAGE,
-    W_DENSE,
-    W_RETRIEVAL,
+    TYPE_MARGIN,
+    W_SENTENCE,
     coverage,
     dense_score,
     term_weights,
@@ -58,6 +58,9 @@ class ScoredSentence:
     terms: frozenset[str]
     retrieval: float = 0.0
     morphemes: tuple[Morpheme, ...] = ()
+    short: spans.Candidate | None = None  # its best short-answer candidate
+    type_ok: bool = True  # it can hold the kind of answer asked for
+    strict_ok: bool = True  # it passes the strict checks of that (Expectation.strict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,13 +129,47 @@ class ExtractiveAnswerer:
         question: str,
         docs: Sequence[Document],
         query_vector: np.ndarray,
-        question_tokens: list[Token] | None = None,
+        question_morphemes: list[Morpheme] | None = None,
     ) -> list[ScoredSentence]:
-        """Every distinct sentence of the retrieved chunks, best first."""
-        korean = has_hangul(question)
-        if question_tokens is None:
-            question_tokens = self.analyzer.tokens(question)
-        weights = term_weights(content_terms(question_tokens), self.store.lexical())
+        """Every distinct sentence of the retrieved chunks, best first.
+
+        A sentence's score sums (``scoring.W_SENTENCE``) its idf-weighted coverage of the
+        question's words, its e5 similarity, its chunk's retrieval score, how well its
+        best short-answer span fits, and whether it can hold the kind of answer asked for.
+        """
+        if question_morphemes is None:
+            question_morphemes = self.analyzer.morphemes(question)
+        q_tokens = [(m[0], m[1]) for m in question_morphemes]
+        weights = term_weights(content_terms(q_tokens), self.store.lexical())
+        found = self._analyse(question, docs, query_vector, weights)
+        wanted, asked = expectation(q_tokens), question_kind(question_morphemes)
+        strict = wanted.strict()
+        by_chunk: dict[str, set[str]] = {}
+        for s in found:
+            by_chunk.setdefault(s.doc.metadata["chunk_id"], set()).update(s.terms)
+        scored = []
+        for s in found:
+            chunk = by_chunk[s.doc.metadata["chunk_id"]]
+            type_ok = not wanted.any or wanted.met_by(s.text, s.tokens, chunk)
+            strict_ok = not strict.any or strict.met_by(s.text, s.tokens, chunk)
+            cands = spans.candidates(s.text, list(s.morphemes), asked, set(weights))
+            span = spans.best(cands, SPAN_WEIGHTS)
+            span_fit = span.score(SPAN_WEIGHTS) / SPAN_SCALE if span else 0.0
+            lexical = s.coverage if has_hangul(question) else dense_score(s.cosine)
+            parts = (lexical, dense_score(s.cosine), s.retrieval, span_fit, float(type_ok))
+            score = sum(W_SENTENCE[n] * v for n, v in zip(SENTENCE_FEATURES, parts, strict=True))
+            scored.append(replace(s, score=score, short=span, type_ok=type_ok, strict_ok=strict_ok))
+        scored.sort(key=lambda s: -s.score)
+        return scored
+
+    def _analyse(
+        self,
+        question: str,
+        docs: Sequence[Document],
+        query_vector: np.ndarray,
+        weights: dict[str, float],
+    ) -> list[ScoredSentence]:
+        """Each distinct sentence analysed: morphemes, coverage, cosine, retrieval score."""
         candidates: dict[tuple[str, int], tuple[Span, Document]] = {}
         for doc in docs:
             for s, e in doc.metadata["sentences"]:
@@ -140,57 +177,52 @@ class ExtractiveAnswerer:
         ids = [sentence_id(d.metadata["doc_id"], span) for span, d in candidates.values()]
         vectors = self.store.sentence_vectors(ids)
         top_retrieval = max((d.metadata["score"] for d in docs), default=1.0) or 1.0
-        scored = []
+        out = []
         for (span, doc), sid in zip(candidates.values(), ids, strict=True):
             text = _sentence_text(doc, span)
             morphemes = tuple(self.analyzer.morphemes(text))
             tokens = [(m[0], m[1]) for m in morphemes]
             terms = frozenset(content_terms(tokens))
-            cover = coverage(weights, terms)
             vec = vectors.get(sid)
             cosine = float(vec @ query_vector) if vec is not None else 0.0
-            dense = dense_score(cosine)
             retrieval = doc.metadata["score"] / top_retrieval
-            # A question with no Hangul shares no morphemes with Korean text: its coverage
-            # says nothing, so that weight goes to the embedding similarity.
-            lexical_part = cover if korean else dense
-            score = W_COVERAGE * lexical_part + W_DENSE * dense + W_RETRIEVAL * retrieval
-            scored.append(
+            cover = coverage(weights, terms)
+            out.append(
                 ScoredSentence(
-                    span, doc, score, cover, cosine, text, tokens, terms, retrieval, morphemes
+                    span, doc, 0.0, cover, cosine, text, tokens, terms, retrieval, morphemes
                 )
             )
-        scored.sort(key=lambda s: -s.score)
-        return scored
+        return out
 
     def read(self, request: AnswerRequest) -> Reading:
-        """Score the sentences, find the best one's short answer and its relevance."""
+        """Score the sentences, find the best one's short answer and its relevance.
+
+        The sentence quoted first must pass the strict answer-type checks (an age, a
+        cause, a measuring unit, the counted thing): ``type_first``.
+        """
         q_morphemes = self.analyzer.morphemes(request.question)  # analysed once, used thrice
-        question_tokens = [(m[0], m[1]) for m in q_morphemes]
         asked = question_kind(q_morphemes)
         scored = self.score_sentences(
-            request.question, request.documents, request.query_vector, question_tokens
+            request.question, request.documents, request.query_vector, q_morphemes
         )
-        if scored:
-            scored = self._of_expected_type(question_tokens, scored)
+        scored = type_first(scored, TYPE_MARGIN)
         if not scored:
             return Reading(asked, [], None, 0.0)
         top = scored[0]
-        weights = term_weights(content_terms(question_tokens), self.store.lexical())
-        cands = spans.candidates(top.text, list(top.morphemes), asked, set(weights))
-        span = spans.best(cands, SPAN_WEIGHTS)
+        q_tokens = [(m[0], m[1]) for m in q_morphemes]
+        weights = term_weights(content_terms(q_tokens), self.store.lexical())
         found = _chunk_terms(top.doc, scored)
         values = features(
             score=top.score,
             coverage=top.coverage,
             dense=dense_score(top.cosine),
-            span_type=span.features[0] if span else 0.0,
-            span_score=span.score(SPAN_WEIGHTS) if span else 0.0,
+            span_type=top.short.features[0] if top.short else 0.0,
             focus_missing=bool(asked.focus) and asked.focus not in found,
+            type_ok=top.type_ok,
             weights=weights,
             found=found,
         )
-        return Reading(asked, scored, span, relevance(values, RELEVANCE_MODEL))
+        return Reading(asked, scored, top.short, relevance(values, RELEVANCE_MODEL))
 
     def answer(self, request: AnswerRequest) -> Answer:
         """The short answer and the best sentences with their citations, or the refusal."""
@@ -212,8 +244,10 @@ class ExtractiveAnswerer:
             short = span.text
             start = first.span.start + span.start
             citations[0] = replace(citations[0], highlight=(start, start + len(short)))
-            parts.insert(0, self.messages.get("short_answer", language, answer=short, number=1))
-        text = (parts[0] + "\n" + " ".join(parts[1:])) if short else " ".join(parts)
+        text = " ".join(parts)
+        if short:
+            text = self.messages.get("short_answer", language, answer=short, number=1)
+            text += "\n" + " ".join(parts)
         return Answer(
             question,
             text,
@@ -225,24 +259,17 @@ class ExtractiveAnswerer:
             relevance=reading.relevance,
         )
 
-    def _of_expected_type(
-        self, question_tokens: list[Token], scored: list[ScoredSentence]
-    ) -> list[ScoredSentence]:
-        """Keep the strong sentences that can hold the kind of answer asked for.
 
-        A sentence far below the best one is not promoted just for holding a number.
-        """
-        wanted = expectation(question_tokens)
-        if not wanted.any:
-            return scored
-        floor = scored[0].score * TYPE_FLOOR
-        kept = []
-        for s in scored:
-            if s.score < floor:
-                break
-            if wanted.met_by(s.text, s.tokens, _chunk_terms(s.doc, scored)):
-                kept.append(s)
-        return kept
+def type_first(scored: list[ScoredSentence], margin: float) -> list[ScoredSentence]:
+    """The sentences with the best one that passes the strict answer-type checks first,
+    when it scores within ``margin`` of the best; none when no such sentence does."""
+    best = scored[0].score if scored else 0.0
+    for k, s in enumerate(scored):
+        if s.score < best - margin:
+            break
+        if s.strict_ok:
+            return [s, *scored[:k], *scored[k + 1 :]]
+    return []
 
 
 def _chunk_terms(doc: Document, scored: list[ScoredSentence]) -> set[str]:

@@ -13,7 +13,16 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
-RELEVANCE_FEATURES = ("score", "coverage", "dense", "span_type", "span_score", "focus", "rare")
+RELEVANCE_FEATURES = (
+    "score",
+    "coverage",
+    "dense",
+    "span_type",
+    "focus",
+    "rare",
+    "chunk_coverage",
+    "type",
+)
 
 
 def features(
@@ -22,8 +31,8 @@ def features(
     coverage: float,
     dense: float,
     span_type: float,
-    span_score: float,
     focus_missing: bool,
+    type_ok: bool,
     weights: Mapping[str, float],
     found: set[str],
 ) -> tuple[float, ...]:
@@ -31,14 +40,24 @@ def features(
 
     :param score: its sentence score; ``coverage`` and ``dense`` its parts.
     :param span_type: how well its best span is the kind asked for (0..1; 0.5 unknown).
-    :param span_score: its best span's score.
     :param focus_missing: the noun the question asks about is not in its passage.
+    :param type_ok: it can hold the kind of answer asked for (``text.answer_types``).
     :param weights: the question's terms with their idf; ``found`` the passage's terms.
     """
     missing = [w for t, w in weights.items() if t not in found]
-    top = max(weights.values(), default=0.0)
+    top, total = max(weights.values(), default=0.0), sum(weights.values())
     rare = max(missing, default=0.0) / top if top else 0.0
-    return (score, coverage, dense, span_type, span_score, float(focus_missing), rare)
+    chunk_coverage = 1.0 - sum(missing) / total if total else 0.0
+    return (
+        score,
+        coverage,
+        dense,
+        span_type,
+        float(focus_missing),
+        rare,
+        chunk_coverage,
+        float(type_ok),
+    )
 
 
 def relevance(values: tuple[float, ...], model: Mapping[str, float]) -> float:

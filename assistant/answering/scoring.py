@@ -40,34 +40,46 @@ def coverage(weights: dict[str, float], terms: set[str]) -> float:
 # --- the extractive answerer's tuned constants (issue 13) -----------------------------
 # Tuned by bench/calibrate_answerer.py on KorQuAD 1.0 dev's calibration half (articles of
 # even index) and its unanswerable copies (each question asked with its article removed).
-# How the three signals add up to a sentence score.
-W_COVERAGE, W_DENSE, W_RETRIEVAL = 0.45, 0.45, 0.10
-# A sentence of the expected answer type must score at least this share of the best one.
-TYPE_FLOOR = 0.75
+# A sentence's score: its features (answering.extractive.score_sentences), weighted.
+SENTENCE_FEATURES = ("coverage", "dense", "retrieval", "span", "type")
+W_SENTENCE: dict[str, float] = {
+    "coverage": 3.505,
+    "dense": 1.064,
+    "retrieval": 2.498,
+    "span": 3.392,
+    "type": 1.001,
+}
+# The first sentence quoted must hold the kind of answer asked for; one that does is
+# promoted over better ones within this of the best, else the question is refused.
+TYPE_MARGIN = 3.0
+# A span's score is divided by this before it joins the sentence score.
+SPAN_SCALE = 10.0
 # A second or third sentence is quoted only when it scores within this of the first.
-SENTENCE_MARGIN = 0.05
+SENTENCE_MARGIN = 0.75
 # The short answer's candidate features (answering.spans.FEATURES), weighted.
 SPAN_WEIGHTS: dict[str, float] = {
-    "type": 1.0,
-    "new": 1.0,
-    "near": 0.8,
-    "particle": 0.8,
-    "head": 0.5,
-    "proper": 0.3,
-    "length": -0.15,
-    "quoted": 0.5,
-    "before": 0.0,
+    "type": 3.087,
+    "new": 2.87,
+    "near": 2.729,
+    "particle": 2.161,
+    "head": 3.061,
+    "proper": 1.097,
+    "length": -0.162,
+    "quoted": 1.939,
+    "before": 0.005,
+    "single": -0.77,
 }
 # The relevance model (answering.relevance.RELEVANCE_FEATURES): logistic weights.
 RELEVANCE_MODEL: dict[str, float] = {
-    "bias": -3.0,
-    "score": 8.0,
-    "coverage": 0.0,
-    "dense": 0.0,
-    "span_type": 0.0,
-    "span_score": 0.0,
-    "focus": 0.0,
-    "rare": 0.0,
+    "bias": -9.99,
+    "score": 0.346,
+    "coverage": 1.091,
+    "dense": 6.673,
+    "span_type": 0.52,
+    "focus": 0.418,
+    "rare": -0.761,
+    "chunk_coverage": 5.565,
+    "type": -0.212,
 }
 # Relevance below this means "the articles don't say" (the settings' answer_threshold).
-RELEVANCE_THRESHOLD = 0.5
+RELEVANCE_THRESHOLD = 0.0179

@@ -14,7 +14,8 @@ word before it ("소중한 공동자산"), and quoted titles. Each is scored by 
 * ``proper``: it holds a proper noun, a number or a foreign word;
 * ``length``: eojeols beyond the first (short answers are short);
 * ``quoted``: it is the whole of a quotation or title in quotes or brackets;
-* ``before``: it stands before the nearest question word rather than after it.
+* ``before``: it stands before the nearest question word rather than after it;
+* ``single``: it is one syllable long (a clipped "러" for 러시아 rarely answers).
 """
 
 from __future__ import annotations
@@ -30,8 +31,20 @@ NOMINAL = frozenset({"NNG", "NNP", "NNB", "NR", "SN", "SL", "SH", "XPN", "XSN", 
 GLUE = frozenset({"SW", "SO"})  # %, ~, · inside a run
 MAX_EOJEOLS = 5
 DATE = re.compile(r"\d+\s*(년|월|일|세기|년대)|(년|월|일)$")
+DATE_END = re.compile(r"(\d+\s*(년|월|일|세기|년대|년간)|[년월일])$")
 QUOTED = re.compile(r"[《〈「『“‘\"']([^《》〈〉「」『』“”‘’\"']{1,40})[》〉」』”’\"']")
-FEATURES = ("type", "new", "near", "particle", "head", "proper", "length", "quoted", "before")
+FEATURES = (
+    "type",
+    "new",
+    "near",
+    "particle",
+    "head",
+    "proper",
+    "length",
+    "quoted",
+    "before",
+    "single",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +92,7 @@ def candidates(
         feats = _features(sentence, morphemes, i, j, eojeols, anchors, asked, question_terms)
         feats += (float((start, end) in quoted),)
         feats += (float(bool(anchors) and min(anchors, key=lambda a: abs(a - i)) >= j),)
+        feats += (float(len(sentence[start:end].strip()) == 1),)
         out.append(Candidate(start, end, sentence[start:end], feats))
     return out
 
@@ -169,8 +183,8 @@ def _type_match(text: str, inner: list[Morpheme], asked: QuestionKind) -> float:
     """1 when the span is the kind of thing asked for, 0 when it cannot be, 0.5 unknown."""
     tags = [m[1] for m in inner]
     numeric = "SN" in tags or "NR" in tags
-    if asked.kind == "date":
-        return float(bool(DATE.search(text)))
+    if asked.kind == "date":  # a date, not a date followed by a place
+        return 1.0 if DATE_END.search(text) else (0.5 if DATE.search(text) else 0.0)
     if asked.kind == "number":
         if not numeric:
             return 0.0
