@@ -68,8 +68,12 @@ def candidates(
     eojeols = _eojeols(sentence, morphemes)
     spans: dict[tuple[int, int], tuple[int, int]] = {}  # (start, end) -> morpheme range
     for lo, hi in _runs(morphemes, eojeols):
-        cuts = sorted({eojeols[k] for k in range(lo, hi)} | {lo, hi})
-        cuts = [c for c in cuts if lo <= c <= hi]
+        # spans start and end at eojeol boundaries inside the run
+        cuts = [
+            k
+            for k in range(lo, hi)
+            if k == lo or (eojeols[k] != eojeols[k - 1] and not _inside_number(morphemes, k))
+        ] + [hi]
         for a in range(len(cuts) - 1):
             for b in range(a + 1, min(len(cuts), a + 1 + MAX_EOJEOLS)):
                 i, j = cuts[a], cuts[b]
@@ -132,6 +136,14 @@ def _runs(morphemes: list[Morpheme], eojeols: list[int]) -> list[tuple[int, int]
     if lo is not None:
         runs.append((lo, len(morphemes)))
     return [(lo, _trim(morphemes, lo, hi)) for lo, hi in runs if _trim(morphemes, lo, hi) > lo]
+
+
+def _inside_number(morphemes: list[Morpheme], k: int) -> bool:
+    """A cut before morpheme ``k`` would split a number or date ("1만 | 5천 명", "2024년 | 6월")."""
+    prev, tag = morphemes[k - 1][1], morphemes[k][1]
+    if tag == "SN":
+        return prev in {"SN", "NR", "NNB"}
+    return tag in {"NR", "NNB"} and prev in {"SN", "NR"}
 
 
 def _trim(morphemes: list[Morpheme], lo: int, hi: int) -> int:
