@@ -162,12 +162,11 @@ def ranked(r: Record, p: Params) -> list[tuple[float, int]]:
     w = [p.sentence[n] for n in scoring.SENTENCE_FEATURES]
     out = [(float(np.dot(w, sentence_features(r, i, p))), i) for i in range(len(r.sentences))]
     out.sort(key=lambda x: -x[0])
-    for k, (sc, i) in enumerate(out):  # ExtractiveAnswerer.read's type_first
-        if sc < out[0][0] - p.type_margin:
-            break
-        if r.strict_ok[i]:
-            return [out[k], *out[:k], *out[k + 1 :]]
-    return []
+    # ExtractiveAnswerer.read's type_first
+    window = [(sc, i) for sc, i in out if sc >= out[0][0] - p.type_margin] if out else []
+    lead = next((x for x in window if r.type_ok[x[1]]), None)
+    lead = lead or next((x for x in window if r.strict_ok[x[1]]), None)
+    return [lead, *[x for x in out if x is not lead]] if lead else []
 
 
 def decide(r: Record, p: Params) -> dict:
@@ -349,8 +348,11 @@ def tune(calib: list[Record]) -> Params:
     return max(choices, key=lambda c: c[:2])[2]
 
 
-def fit_relevance(calib: list[Record], p: Params) -> tuple[dict[str, float], float]:
-    """The relevance model's weights and the threshold that refuses 1% of the answerable."""
+def fit_relevance(
+    calib: list[Record], p: Params, max_refused: float = 0.01
+) -> tuple[dict[str, float], float]:
+    """The relevance model's weights and the threshold that refuses ``max_refused`` of the
+    answerable (those the answer-type veto refuses included)."""
     from sklearn.linear_model import LogisticRegression
 
     ans = [r for r in calib if r.answerable]
@@ -365,7 +367,7 @@ def fit_relevance(calib: list[Record], p: Params) -> tuple[dict[str, float], flo
     p.model = {"bias": round(float(fit.intercept_[0]), 3)}
     p.model.update({n: round(float(v), 3) for n, v in zip(RELEVANCE_FEATURES, fit.coef_[0])})
     rel = sorted(d["relevance"] for r in ans for d in [decide(r, p)] if d["chosen"])
-    allowed = int(0.01 * len(ans)) - sum(1 for r in ans if not ranked(r, p))
+    allowed = int(max_refused * len(ans)) - sum(1 for r in ans if not ranked(r, p))
     threshold = round(float(rel[max(allowed, 0)]) - 1e-4, 4) if rel else 0.5
     print("relevance model:", p.model, "threshold", threshold)
     return p.model, threshold
@@ -479,6 +481,16 @@ def main() -> None:
     print("tuned              calibration:", results["calibration"])
     print("tuned              test:       ", results["test"])
     print_curve(test, best)
+    print("operating points: answerable refused allowed on calibration -> threshold, both halves")
+    for share in (0.01, 0.02, 0.03, 0.05):
+        _, t = fit_relevance(calib, best, share)
+        q = Params(best.sentence, best.margin, best.type_margin, best.span, best.model, t)
+        c, s = summary(calib, q), summary(test, q)
+        print(
+            f"  {share:.2f} -> {t:.4f}: calibration refused {c['answerable_refused']:.4f} / "
+            f"{c['unanswerable_refused']:.4f}, test refused {s['answerable_refused']:.4f} / "
+            f"{s['unanswerable_refused']:.4f} (answerable / unanswerable)"
+        )
     print_constants(best)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

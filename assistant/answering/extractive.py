@@ -261,15 +261,14 @@ class ExtractiveAnswerer:
 
 
 def type_first(scored: list[ScoredSentence], margin: float) -> list[ScoredSentence]:
-    """The sentences with the best one that passes the strict answer-type checks first,
-    when it scores within ``margin`` of the best; none when no such sentence does."""
+    """The sentences, led by the best one within ``margin`` of the best score that can hold
+    the kind of answer asked for, else by the best that passes the strict checks of it;
+    none when no sentence within the margin does either."""
     best = scored[0].score if scored else 0.0
-    for k, s in enumerate(scored):
-        if s.score < best - margin:
-            break
-        if s.strict_ok:
-            return [s, *scored[:k], *scored[k + 1 :]]
-    return []
+    window = [s for s in scored if s.score >= best - margin]
+    lead = next((s for s in window if s.type_ok), None)
+    lead = lead or next((s for s in window if s.strict_ok), None)
+    return [lead, *[s for s in scored if s is not lead]] if lead else []
 
 
 def _chunk_terms(doc: Document, scored: list[ScoredSentence]) -> set[str]:

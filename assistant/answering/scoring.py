@@ -43,43 +43,43 @@ def coverage(weights: dict[str, float], terms: set[str]) -> float:
 # A sentence's score: its features (answering.extractive.score_sentences), weighted.
 SENTENCE_FEATURES = ("coverage", "dense", "retrieval", "span", "type")
 W_SENTENCE: dict[str, float] = {
-    "coverage": 3.41,
-    "dense": 1.092,
-    "retrieval": 2.522,
-    "span": 3.036,
-    "type": 1.047,
+    "coverage": 3.398,
+    "dense": 1.084,
+    "retrieval": 2.53,
+    "span": 3.058,
+    "type": 1.038,
 }
 # The first sentence quoted must hold the kind of answer asked for; one that does is
 # promoted over better ones within this of the best, else the question is refused.
-TYPE_MARGIN = 1.5
+TYPE_MARGIN = 3.0
 # A span's score is divided by this before it joins the sentence score.
 SPAN_SCALE = 10.0
 # A second or third sentence is quoted only when it scores within this of the first.
-SENTENCE_MARGIN = 0.75
+SENTENCE_MARGIN = 1.0
 # The short answer's candidate features (answering.spans.FEATURES), weighted.
 SPAN_WEIGHTS: dict[str, float] = {
-    "type": 3.014,
-    "new": 2.579,
-    "near": 2.998,
-    "particle": 3.236,
-    "head": 2.738,
-    "proper": 1.188,
-    "length": -0.579,
-    "quoted": 2.782,
-    "before": 0.053,
-    "single": -0.911,
+    "type": 3.088,
+    "new": 2.561,
+    "near": 2.98,
+    "particle": 3.232,
+    "head": 2.665,
+    "proper": 1.157,
+    "length": -0.575,
+    "quoted": 2.778,
+    "before": 0.084,
+    "single": -0.917,
 }
 # The relevance model (answering.relevance.RELEVANCE_FEATURES): logistic weights.
 RELEVANCE_MODEL: dict[str, float] = {
-    "bias": -11.505,
-    "score": 0.589,
-    "coverage": 0.444,
-    "dense": 6.83,
-    "span_type": 0.339,
-    "focus": 0.424,
-    "rare": -0.829,
-    "chunk_coverage": 5.427,
-    "type": -0.209,
+    "bias": -10.466,
+    "score": 0.381,
+    "coverage": 0.755,
+    "dense": 6.939,
+    "span_type": 0.698,
+    "focus": 0.398,
+    "rare": -0.879,
+    "chunk_coverage": 5.413,
+    "type": 0.087,
 }
 # Relevance below this means "the articles don't say" (the settings' answer_threshold).
-RELEVANCE_THRESHOLD = 0.0233
+RELEVANCE_THRESHOLD = 0.0047

@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from assistant.text.korean import CONTENT_TAGS
-from assistant.text.question_kind import Morpheme, QuestionKind, fold
+from assistant.text.question_kind import NUMBER_NOUNS, Morpheme, QuestionKind, fold
 
 NOMINAL = frozenset({"NNG", "NNP", "NNB", "NR", "SN", "SL", "SH", "XPN", "XSN", "XR", "MM"})
 GLUE = frozenset({"SW", "SO"})  # %, ~, · inside a run
@@ -200,7 +200,7 @@ def _type_match(text: str, inner: list[Morpheme], asked: QuestionKind) -> float:
     if asked.kind == "number":
         if not numeric:
             return 0.0
-        unit = asked.noun
+        unit = "" if asked.noun in NUMBER_NOUNS else asked.noun  # 규모 asks, it is no unit
         return 1.0 if not unit or inner[-1][0].lower() == unit else 0.5
     if asked.kind in {"person", "place"}:
         return 1.0 if "NNP" in tags and not numeric else (0.0 if numeric else 0.3)
