@@ -123,6 +123,7 @@ class Answer:
             "question": self.question,
             "answer": self.text,
             "short_answer": self.short_answer,
+            "relevance": self.relevance,
             "refused": self.refused,
             "status": self.status,
             "language": self.language,
