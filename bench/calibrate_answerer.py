@@ -17,7 +17,6 @@ halves. The constants to paste into ``assistant/answering/scoring.py`` are print
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import os
 import pickle
@@ -73,11 +72,11 @@ def strict_checks(r: Record, analyzer: KoreanAnalyzer) -> None:
     strict = wanted.strict()
     r.type_ok = [
         not wanted.any or wanted.met_by(s.text, s.tokens, c)
-        for s, c in zip(r.sentences, r.chunk_terms)
+        for s, c in zip(r.sentences, r.chunk_terms, strict=True)
     ]
     r.strict_ok = [
         not strict.any or strict.met_by(s.text, s.tokens, c)
-        for s, c in zip(r.sentences, r.chunk_terms)
+        for s, c in zip(r.sentences, r.chunk_terms, strict=True)
     ]
 
 
@@ -97,7 +96,6 @@ def collect(qa, answerer: ExtractiveAnswerer, case, half: str, drop_title: str |
     by_chunk: dict[str, set[str]] = {}
     for s in scored:
         by_chunk.setdefault(s.doc.metadata["chunk_id"], set()).update(s.terms)
-    golds = turn.answers if not drop_title else []
     return Record(
         half,
         not drop_title,
@@ -188,7 +186,9 @@ def decide(r: Record, p: Params) -> dict:
         weights=r.weights,
         found=found,
     )
-    z = p.model["bias"] + sum(p.model[n] * v for n, v in zip(RELEVANCE_FEATURES, values))
+    z = p.model["bias"] + sum(
+        p.model[n] * v for n, v in zip(RELEVANCE_FEATURES, values, strict=True)
+    )
     rel = 1 / (1 + np.exp(-np.clip(z, -50, 50)))
     chosen = [i for sc, i in order if sc >= best_score - p.margin][:3]
     chosen = [top, *[i for i in chosen if i != top]][:3]
@@ -294,7 +294,9 @@ def tune(calib: list[Record]) -> Params:
     y = np.concatenate([e for _, e, _ in mats if len(e)]) > 0.5
     w = LogisticRegression(C=1.0, max_iter=2000).fit(x, y).coef_[0].copy()
     print(
-        "span weights, logistic fit:", dict(zip(spans.FEATURES, np.round(w, 3))), span_fit(mats, w)
+        "span weights, logistic fit:",
+        dict(zip(spans.FEATURES, np.round(w, 3), strict=True)),
+        span_fit(mats, w),
     )
     best = span_fit(mats, w)[1]
     for _ in range(2):  # coordinate ascent on F1
@@ -307,10 +309,10 @@ def tune(calib: list[Record]) -> Params:
                     best, w = f1, trial
     print(
         f"span weights after ascent (F1 on {len(mats)}):",
-        dict(zip(spans.FEATURES, np.round(w, 3))),
+        dict(zip(spans.FEATURES, np.round(w, 3), strict=True)),
         span_fit(mats, w),
     )
-    p.span = {n: round(float(v), 3) for n, v in zip(spans.FEATURES, w)}
+    p.span = {n: round(float(v), 3) for n, v in zip(spans.FEATURES, w, strict=True)}
     # 2. sentence weights: a logistic fit of "this sentence holds the gold answer".
     xs, ys = [], []
     for r in ans:
@@ -318,7 +320,9 @@ def tune(calib: list[Record]) -> Params:
             xs.append(sentence_features(r, i, p))
             ys.append(r.gold_in[i])
     fit = LogisticRegression(C=1.0, max_iter=3000).fit(np.array(xs), np.array(ys))
-    p.sentence = {n: round(float(v), 3) for n, v in zip(scoring.SENTENCE_FEATURES, fit.coef_[0])}
+    p.sentence = {
+        n: round(float(v), 3) for n, v in zip(scoring.SENTENCE_FEATURES, fit.coef_[0], strict=True)
+    }
     hit = np.mean([bool(o) and r.gold_in[o[0][1]] for r in ans for o in [ranked(r, p)]])
     print("sentence weights:", p.sentence, f"top sentence holds gold {hit:.4f}")
     # 3. the margin for a second and third sentence.
@@ -330,7 +334,8 @@ def tune(calib: list[Record]) -> Params:
         s = summary(ans, p)
         table.append((margin, s["contains_gold"], s["quoted_sentences_with_gold"]))
         print(
-            f"  {margin:5.3f}  {s['contains_gold']:.4f}  {s['sentences_per_answer']:.2f}  {s['quoted_sentences_with_gold']:.4f}"
+            f"  {margin:5.3f}  {s['contains_gold']:.4f}  {s['sentences_per_answer']:.2f}  "
+            f"{s['quoted_sentences_with_gold']:.4f}"
         )
     # the widest margin whose quoted sentences hold the gold as often as today's (0.75)
     p.margin = max((mg for mg, c, prec in table if prec >= 0.75), default=0.0)
@@ -365,7 +370,9 @@ def fit_relevance(
     fit = LogisticRegression(C=1.0, max_iter=5000).fit(np.array(rows), np.array(labels))
     p = Params(p.sentence, p.margin, p.type_margin, p.span, {}, 0.0)
     p.model = {"bias": round(float(fit.intercept_[0]), 3)}
-    p.model.update({n: round(float(v), 3) for n, v in zip(RELEVANCE_FEATURES, fit.coef_[0])})
+    p.model.update(
+        {n: round(float(v), 3) for n, v in zip(RELEVANCE_FEATURES, fit.coef_[0], strict=True)}
+    )
     rel = sorted(d["relevance"] for r in ans for d in [decide(r, p)] if d["chosen"])
     allowed = int(max_refused * len(ans)) - sum(1 for r in ans if not ranked(r, p))
     threshold = round(float(rel[max(allowed, 0)]) - 1e-4, 4) if rel else 0.5
@@ -408,6 +415,7 @@ def bundled(work: Path) -> dict[str, dict[str, float]]:
     """The answerer as configured, end to end over the bundled page: the seed set and the
     people set (evals/people.jsonl: questions about its people it does not answer)."""
     from assistant.evaluation.cases import load_cases
+    from assistant.evaluation.report import render_html
     from assistant.evaluation.runner import evaluate
     from assistant.pipeline.service import Assistant
     from assistant.settings import PROJECT_ROOT
@@ -421,6 +429,9 @@ def bundled(work: Path) -> dict[str, dict[str, float]]:
             report = evaluate(
                 qa, load_cases(PROJECT_ROOT / "evals" / f"{name}.jsonl"), progress=False
             )
+            data = report.to_dict()
+            html = work / f"{name}.html"
+            html.write_text(render_html(data), encoding="utf-8")
             met = report.metrics
             out[name] = {
                 k: round(float(met.get(k, float("nan"))), 4)
@@ -438,8 +449,43 @@ def bundled(work: Path) -> dict[str, dict[str, float]]:
             for r in report.results:
                 mark = "ok  " if r.passed else "MISS"
                 print(
-                    f"  {mark} {r.case_id} rel={r.relevance or 0:.3f} {r.question} -> {r.answer[:60]!r}"
+                    f"  {mark} {r.case_id} rel={r.relevance or 0:.3f} {r.question} "
+                    f"-> {r.answer[:60]!r}"
                 )
+    return out
+
+
+def end_to_end(args: argparse.Namespace) -> dict[str, float]:
+    """The test half's sampled answerable questions through the real chain and the
+    evaluation module (KorQuAD EM/F1 on the short answer), with the constants in scoring.py."""
+    from assistant.evaluation.report import render_html
+    from assistant.evaluation.runner import evaluate
+    from assistant.pipeline.service import Assistant
+
+    configure_threads(1)
+    settings = Settings(data_dir=args.work, model_dir=MODELS)
+    cases, corpus_dir, eval_settings = squad_workspace(args.korquad, settings)
+    title = {c.id: c.turns[0].gold_docs[0].rsplit("#", 1)[0] for c in cases}
+    order = {t: i for i, t in enumerate(dict.fromkeys(title.values()))}
+    pool = [c for c in cases if order[title[c.id]] % 2 == 1]
+    sample = random.Random(13).sample(pool, min(args.per_half, len(pool)))
+    with Assistant(eval_settings) as qa:
+        qa.ingest([corpus_dir], progress=False)
+        report = evaluate(qa, sample, ks=[1, 5, 10], progress=False, source="KorQuAD test half")
+    data = report.to_dict()
+    (args.work / "korquad-test-half.html").write_text(render_html(data), encoding="utf-8")
+    keys = (
+        "questions",
+        "answer_contains_gold",
+        "exact_match",
+        "f1",
+        "false_refusals",
+        "citation_correct",
+        "recall@5",
+        "total_p50_ms",
+    )
+    out = {k: round(float(data["metrics"].get(k, float("nan"))), 4) for k in keys}
+    print("end to end, KorQuAD test half:", out)
     return out
 
 
@@ -451,9 +497,13 @@ def main() -> None:
     parser.add_argument("--json", type=Path)
     parser.add_argument("--recollect", action="store_true")
     parser.add_argument("--bundled", action="store_true", help="only the seed and people sets")
+    parser.add_argument("--end-to-end", action="store_true", help="only the test half, chained")
     args = parser.parse_args()
     if args.bundled:
         bundled(args.work)
+        return
+    if args.end_to_end:
+        end_to_end(args)
         return
     cache = args.work / f"calibrate-{args.per_half}.pkl"
     if cache.exists() and not args.recollect:
@@ -471,7 +521,8 @@ def main() -> None:
     calib = [r for r in records if r.half == "calibration"]
     test = [r for r in records if r.half == "test"]
     print(
-        f"{sum(r.answerable for r in calib)} calibration / {sum(r.answerable for r in test)} test questions (+ as many unanswerable)"
+        f"{sum(r.answerable for r in calib)} calibration / {sum(r.answerable for r in test)} "
+        "test questions (+ as many unanswerable)"
     )
     base = Params()
     print("current constants  calibration:", summary(calib, base))
