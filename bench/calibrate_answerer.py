@@ -455,40 +455,6 @@ def bundled(work: Path) -> dict[str, dict[str, float]]:
     return out
 
 
-def end_to_end(args: argparse.Namespace) -> dict[str, float]:
-    """The test half's sampled answerable questions through the real chain and the
-    evaluation module (KorQuAD EM/F1 on the short answer), with the constants in scoring.py."""
-    from assistant.evaluation.report import render_html
-    from assistant.evaluation.runner import evaluate
-    from assistant.pipeline.service import Assistant
-
-    configure_threads(1)
-    settings = Settings(data_dir=args.work, model_dir=MODELS)
-    cases, corpus_dir, eval_settings = squad_workspace(args.korquad, settings)
-    title = {c.id: c.turns[0].gold_docs[0].rsplit("#", 1)[0] for c in cases}
-    order = {t: i for i, t in enumerate(dict.fromkeys(title.values()))}
-    pool = [c for c in cases if order[title[c.id]] % 2 == 1]
-    sample = random.Random(13).sample(pool, min(args.per_half, len(pool)))
-    with Assistant(eval_settings) as qa:
-        qa.ingest([corpus_dir], progress=False)
-        report = evaluate(qa, sample, ks=[1, 5, 10], progress=False, source="KorQuAD test half")
-    data = report.to_dict()
-    (args.work / "korquad-test-half.html").write_text(render_html(data), encoding="utf-8")
-    keys = (
-        "questions",
-        "answer_contains_gold",
-        "exact_match",
-        "f1",
-        "false_refusals",
-        "citation_correct",
-        "recall@5",
-        "total_p50_ms",
-    )
-    out = {k: round(float(data["metrics"].get(k, float("nan"))), 4) for k in keys}
-    print("end to end, KorQuAD test half:", out)
-    return out
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--work", type=Path, default=Path("/work/bench-data/wt13a"))
@@ -497,13 +463,9 @@ def main() -> None:
     parser.add_argument("--json", type=Path)
     parser.add_argument("--recollect", action="store_true")
     parser.add_argument("--bundled", action="store_true", help="only the seed and people sets")
-    parser.add_argument("--end-to-end", action="store_true", help="only the test half, chained")
     args = parser.parse_args()
     if args.bundled:
         bundled(args.work)
-        return
-    if args.end_to_end:
-        end_to_end(args)
         return
     cache = args.work / f"calibrate-{args.per_half}.pkl"
     if cache.exists() and not args.recollect:
