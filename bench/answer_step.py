@@ -12,6 +12,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
 from assistant import configure_threads
 from assistant.answering.base import AnswerRequest
 from assistant.evaluation.cases import load_cases
