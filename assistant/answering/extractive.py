@@ -68,7 +68,8 @@ class Reading:
     """What the answerer made of a question and its passages, before deciding to answer.
 
     :param asked: the kind of answer asked for.
-    :param scored: the sentences that can hold it, best first (empty: none can).
+    :param scored: the sentences by score, led by ``type_first``'s choice (empty: refused
+        on answer type, or nothing retrieved).
     :param span: the short-answer candidate of the best sentence, if any.
     :param relevance: how likely the best sentence answers the question (0..1).
     """
