@@ -43,10 +43,10 @@ def coverage(weights: dict[str, float], terms: set[str]) -> float:
 # A sentence's score: its features (answering.extractive.score_sentences), weighted.
 SENTENCE_FEATURES = ("coverage", "dense", "retrieval", "span", "type")
 W_SENTENCE: dict[str, float] = {
-    "coverage": 3.398,
-    "dense": 1.084,
-    "retrieval": 2.53,
-    "span": 3.058,
+    "coverage": 3.397,
+    "dense": 1.086,
+    "retrieval": 2.532,
+    "span": 3.057,
     "type": 1.038,
 }
 # The first sentence quoted must hold the kind of answer asked for; one that does is
@@ -71,15 +71,15 @@ SPAN_WEIGHTS: dict[str, float] = {
 }
 # The relevance model (answering.relevance.RELEVANCE_FEATURES): logistic weights.
 RELEVANCE_MODEL: dict[str, float] = {
-    "bias": -10.466,
-    "score": 0.381,
-    "coverage": 0.755,
-    "dense": 6.939,
-    "span_type": 0.698,
-    "focus": 0.398,
-    "rare": -0.879,
-    "chunk_coverage": 5.413,
-    "type": 0.087,
+    "bias": -10.534,
+    "score": 0.39,
+    "coverage": 0.736,
+    "dense": 6.955,
+    "span_type": 0.705,
+    "focus": 0.401,
+    "rare": -0.932,
+    "chunk_coverage": 5.354,
+    "type": 0.144,
 }
 # Relevance below this means "the articles don't say" (the settings' answer_threshold).
 RELEVANCE_THRESHOLD = 0.0047
