@@ -148,11 +148,15 @@ class Settings(BaseSettings):
     # --- answering ---------------------------------------------------------------------
     answerer: Literal["extractive", "openai", "ollama", "llamacpp"] = "extractive"
     answer_max_sentences: int = Field(3, ge=1, le=10)
-    answer_threshold: float = Field(
-        0.33, description="Best sentence score below this means 'the articles don't say'."
+    answer_threshold: float | None = Field(
+        None,
+        description="A relevance (0..1) of the best sentence below this means 'the articles "
+        "don't say'; None: the value calibrated in answering/scoring.py.",
     )
-    answer_relative_cutoff: float = Field(
-        0.85, description="Extra sentences must score at least this share of the best one."
+    answer_margin: float | None = Field(
+        None,
+        description="Extra sentences must score within this of the best one; None: the "
+        "value calibrated in answering/scoring.py.",
     )
     max_question_chars: int = Field(2000, ge=10)
     prompts_dir: Path = Field(default_factory=packaged_prompts)

@@ -114,6 +114,9 @@ class Answer:
     # The span that answers a name/number/date/place/short-phrase question, as found in
     # the first citation's sentence ("" when the question asks for more than a span).
     short_answer: str = ""
+    # The extractive answerer's 0..1 estimate that its best sentence answers the question
+    # (answering.relevance), refused or not; None when no such check ran.
+    relevance: float | None = None
     # Generated answers only: each sentence's verdict (answering.verification) and the
     # model call (first-token time, tokens, tokens/s, raw text, error).
     verification: tuple[dict[str, Any], ...] = ()
@@ -128,6 +131,7 @@ class Answer:
             "question": self.question,
             "answer": self.text,
             "short_answer": self.short_answer,
+            "relevance": self.relevance,
             "refused": self.refused,
             "status": self.status,
             "language": self.language,

@@ -5,7 +5,10 @@
 
 For each corpus: time of the first ingest (skipped if the index exists), time of a second
 ingest of the unchanged files, and p50/p95 of 100 `Assistant.ask` calls (questions from
-evals/seed.jsonl cycled, or the first 100 KorQuAD questions), after one warm-up call.
+evals/seed.jsonl cycled, or the first 100 KorQuAD questions), after one warm-up call, and
+the p50 of the answer step alone (the answerer, without retrieval) and of the asking
+thread's CPU time. Before/after a change:
+run this same script with PYTHONPATH pointing at each checkout.
 """
 
 from __future__ import annotations
@@ -43,16 +46,20 @@ def measure(name: str, qa: Assistant, corpus: Path, questions: list[str]) -> Non
     print(f"[{name}] re-ingest unchanged: {second.summary()}; {second_s:.2f} s, {ratio}")
     configure_threads(qa.settings.query_threads)  # as `assistant ask` and `serve` run
     qa.ask(questions[0])  # warm-up: BM25 load, first Chroma query
-    times = []
+    times, answer_step, cpu = [], [], []
     for q in itertools.islice(itertools.cycle(questions), 100):
-        t = time.perf_counter()
-        qa.ask(q)
+        t, c = time.perf_counter(), time.thread_time()
+        answer = qa.ask(q)
         times.append((time.perf_counter() - t) * 1000)
+        cpu.append((time.thread_time() - c) * 1000)
+        answer_step.append(answer.timings.get("answer", 0.0) * 1000)
     p = statistics.quantiles(times, n=100, method="inclusive")
     docs, chunks = qa.store.counts()
     print(
         f"[{name}] ask over {docs} docs / {chunks} chunks, 100 questions: "
-        f"p50 {p[49]:.0f} ms, p95 {p[94]:.0f} ms, max {max(times):.0f} ms"
+        f"p50 {p[49]:.0f} ms, p95 {p[94]:.0f} ms, max {max(times):.0f} ms; "
+        f"answer step p50 {statistics.median(answer_step):.1f} ms; CPU time of the asking "
+        f"thread p50 {statistics.median(cpu):.1f} ms (steadier than wall time under load)"
     )
 
 

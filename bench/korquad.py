@@ -76,7 +76,7 @@ def main() -> None:
         console.print(f"  {label:<22} {met[name]:.4f}")
     console.print(
         f"  answer_contains_gold   {met['answer_contains_gold']:.4f}   "
-        f"(EM {met['exact_match']:.4f}, F1 {met['f1']:.4f}: whole-sentence answers)"
+        f"(EM {met['exact_match']:.4f}, F1 {met['f1']:.4f}: on the short answer)"
     )
     console.print(
         f"  latency p50/p95        {met['total_p50_ms']:.0f} / {met['total_p95_ms']:.0f} ms"

@@ -1,32 +1,47 @@
-"""The extractive answerer: quotes the best sentences of the retrieved chunks, cited.
+"""The extractive answerer: the short answer, then the best sentences, cited.
 
-It scores every sentence of the retrieved chunks against the question and quotes the
-best one to three, each followed by its citation number. It needs no LLM, never says
-anything the articles do not say (apart from the fixed phrases in ``prompts/``), and
-refuses when no sentence scores above a threshold calibrated on ``evals/seed.jsonl``
-(see BENCHMARKS.md), or when no strong sentence can hold the kind of answer asked for.
+It scores every sentence of the retrieved chunks against the question, checks that the
+best one answers what the question asks (``answering.relevance``: its focus and answer
+type, not only word overlap) and quotes it, with a second or third sentence only when
+they score within a calibrated margin of it. When the question asks for a name, number,
+date, place or short phrase, the reply starts with that span as found in the first quoted
+sentence (``answering.spans``). It needs no LLM and never says anything the articles do
+not say (apart from the fixed phrases in ``prompts/``). The constants were tuned on
+KorQuAD's calibration half (``answering.scoring``, BENCHMARKS.md, issue 13).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from langchain_core.documents import Document
 
+from assistant.answering import spans
 from assistant.answering.base import AnswerRequest, cite, refusal
-from assistant.answering.scoring import coverage, dense_score, term_weights
+from assistant.answering.relevance import features, relevance
+from assistant.answering.scoring import (
+    RELEVANCE_MODEL,
+    RELEVANCE_THRESHOLD,
+    SENTENCE_FEATURES,
+    SENTENCE_MARGIN,
+    SPAN_SCALE,
+    SPAN_WEIGHTS,
+    TYPE_MARGIN,
+    W_SENTENCE,
+    coverage,
+    dense_score,
+    term_weights,
+)
 from assistant.storage.store import Store, sentence_id
 from assistant.text.answer_types import Token, expectation
 from assistant.text.korean import KoreanAnalyzer, content_terms, has_hangul
 from assistant.text.messages import Messages
+from assistant.text.question_kind import Morpheme, QuestionKind, question_kind
 from assistant.types import Answer, Span
 
-# How the three signals add up to a sentence score (see BENCHMARKS.md, "calibration").
-W_COVERAGE, W_DENSE, W_RETRIEVAL = 0.45, 0.45, 0.10
-# A sentence of the expected answer type must score at least this share of the best one.
-TYPE_FLOOR = 0.75
+SPAN_KINDS = frozenset({"person", "date", "number", "place", "thing"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +56,28 @@ class ScoredSentence:
     text: str
     tokens: list[Token]
     terms: frozenset[str]
+    retrieval: float = 0.0
+    morphemes: tuple[Morpheme, ...] = ()
+    short: spans.Candidate | None = None  # its best short-answer candidate
+    type_ok: bool = True  # it can hold the kind of answer asked for
+    strict_ok: bool = True  # it passes the strict checks of that (Expectation.strict)
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """What the answerer made of a question and its passages, before deciding to answer.
+
+    :param asked: the kind of answer asked for.
+    :param scored: the sentences by score, led by ``type_first``'s choice (empty: refused
+        on answer type, or nothing retrieved).
+    :param span: the short-answer candidate of the best sentence, if any.
+    :param relevance: how likely the best sentence answers the question (0..1).
+    """
+
+    asked: QuestionKind
+    scored: list[ScoredSentence]
+    span: spans.Candidate | None
+    relevance: float
 
 
 class ExtractiveAnswerer:
@@ -50,8 +87,8 @@ class ExtractiveAnswerer:
     :param analyzer: kiwi, for the question's and the sentences' morphemes.
     :param messages: the fixed phrases (the refusal).
     :param max_sentences: sentences quoted at most.
-    :param threshold: best score below this means "the articles don't say".
-    :param relative_cutoff: further sentences must score this share of the best one.
+    :param threshold: a relevance below this means "the articles don't say".
+    :param margin: further sentences must score within this of the best one.
     """
 
     name = "extractive"
@@ -64,15 +101,15 @@ class ExtractiveAnswerer:
         messages: Messages,
         *,
         max_sentences: int = 3,
-        threshold: float = 0.45,
-        relative_cutoff: float = 0.85,
+        threshold: float = RELEVANCE_THRESHOLD,
+        margin: float = SENTENCE_MARGIN,
     ) -> None:
         self.store = store
         self.analyzer = analyzer
         self.messages = messages
         self.max_sentences = max_sentences
         self.threshold = threshold
-        self.relative_cutoff = relative_cutoff
+        self.margin = margin
 
     def condense(self, question: str, history: Sequence[tuple[str, str]], language: str) -> str:
         """No rewrite: the chain's follow-up heuristic is used."""
@@ -93,13 +130,47 @@ class ExtractiveAnswerer:
         question: str,
         docs: Sequence[Document],
         query_vector: np.ndarray,
-        question_tokens: list[Token] | None = None,
+        question_morphemes: list[Morpheme] | None = None,
     ) -> list[ScoredSentence]:
-        """Every distinct sentence of the retrieved chunks, best first."""
-        korean = has_hangul(question)
-        if question_tokens is None:
-            question_tokens = self.analyzer.tokens(question)
-        weights = term_weights(content_terms(question_tokens), self.store.lexical())
+        """Every distinct sentence of the retrieved chunks, best first.
+
+        A sentence's score sums (``scoring.W_SENTENCE``) its idf-weighted coverage of the
+        question's words, its e5 similarity, its chunk's retrieval score, how well its
+        best short-answer span fits, and whether it can hold the kind of answer asked for.
+        """
+        if question_morphemes is None:
+            question_morphemes = self.analyzer.morphemes(question)
+        q_tokens = [(m[0], m[1]) for m in question_morphemes]
+        weights = term_weights(content_terms(q_tokens), self.store.lexical())
+        found = self._analyse(question, docs, query_vector, weights)
+        wanted, asked = expectation(q_tokens), question_kind(question_morphemes)
+        strict = wanted.strict()
+        by_chunk: dict[str, set[str]] = {}
+        for s in found:
+            by_chunk.setdefault(s.doc.metadata["chunk_id"], set()).update(s.terms)
+        scored = []
+        for s in found:
+            chunk = by_chunk[s.doc.metadata["chunk_id"]]
+            type_ok = not wanted.any or wanted.met_by(s.text, s.tokens, chunk)
+            strict_ok = not strict.any or strict.met_by(s.text, s.tokens, chunk)
+            cands = spans.candidates(s.text, list(s.morphemes), asked, set(weights))
+            span = spans.best(cands, SPAN_WEIGHTS)
+            span_fit = span.score(SPAN_WEIGHTS) / SPAN_SCALE if span else 0.0
+            lexical = s.coverage if has_hangul(question) else dense_score(s.cosine)
+            parts = (lexical, dense_score(s.cosine), s.retrieval, span_fit, float(type_ok))
+            score = sum(W_SENTENCE[n] * v for n, v in zip(SENTENCE_FEATURES, parts, strict=True))
+            scored.append(replace(s, score=score, short=span, type_ok=type_ok, strict_ok=strict_ok))
+        scored.sort(key=lambda s: -s.score)
+        return scored
+
+    def _analyse(
+        self,
+        question: str,
+        docs: Sequence[Document],
+        query_vector: np.ndarray,
+        weights: dict[str, float],
+    ) -> list[ScoredSentence]:
+        """Each distinct sentence analysed: morphemes, coverage, cosine, retrieval score."""
         candidates: dict[tuple[str, int], tuple[Span, Document]] = {}
         for doc in docs:
             for s, e in doc.metadata["sentences"]:
@@ -107,61 +178,98 @@ class ExtractiveAnswerer:
         ids = [sentence_id(d.metadata["doc_id"], span) for span, d in candidates.values()]
         vectors = self.store.sentence_vectors(ids)
         top_retrieval = max((d.metadata["score"] for d in docs), default=1.0) or 1.0
-        scored = []
+        out = []
         for (span, doc), sid in zip(candidates.values(), ids, strict=True):
             text = _sentence_text(doc, span)
-            tokens = self.analyzer.tokens(text)
+            morphemes = tuple(self.analyzer.morphemes(text))
+            tokens = [(m[0], m[1]) for m in morphemes]
             terms = frozenset(content_terms(tokens))
-            cover = coverage(weights, terms)
             vec = vectors.get(sid)
             cosine = float(vec @ query_vector) if vec is not None else 0.0
-            dense = dense_score(cosine)
             retrieval = doc.metadata["score"] / top_retrieval
-            # A question with no Hangul shares no morphemes with Korean text: its coverage
-            # says nothing, so that weight goes to the embedding similarity.
-            lexical_part = cover if korean else dense
-            score = W_COVERAGE * lexical_part + W_DENSE * dense + W_RETRIEVAL * retrieval
-            scored.append(ScoredSentence(span, doc, score, cover, cosine, text, tokens, terms))
-        scored.sort(key=lambda s: -s.score)
-        return scored
+            cover = coverage(weights, terms)
+            out.append(
+                ScoredSentence(
+                    span, doc, 0.0, cover, cosine, text, tokens, terms, retrieval, morphemes
+                )
+            )
+        return out
+
+    def read(self, request: AnswerRequest) -> Reading:
+        """Score the sentences, find the best one's short answer and its relevance.
+
+        The sentence quoted first must pass the strict answer-type checks (an age, a
+        cause, a measuring unit, the counted thing): ``type_first``.
+        """
+        q_morphemes = self.analyzer.morphemes(request.question)  # analysed once, used thrice
+        asked = question_kind(q_morphemes)
+        scored = self.score_sentences(
+            request.question, request.documents, request.query_vector, q_morphemes
+        )
+        scored = type_first(scored, TYPE_MARGIN)
+        if not scored:
+            return Reading(asked, [], None, 0.0)
+        top = scored[0]
+        q_tokens = [(m[0], m[1]) for m in q_morphemes]
+        weights = term_weights(content_terms(q_tokens), self.store.lexical())
+        found = _chunk_terms(top.doc, scored)
+        values = features(
+            score=top.score,
+            coverage=top.coverage,
+            dense=dense_score(top.cosine),
+            span_type=top.short.features[0] if top.short else 0.0,
+            focus_missing=bool(asked.focus) and asked.focus not in found,
+            type_ok=top.type_ok,
+            weights=weights,
+            found=found,
+        )
+        return Reading(asked, scored, top.short, relevance(values, RELEVANCE_MODEL))
 
     def answer(self, request: AnswerRequest) -> Answer:
-        """The best sentences with their citations, or the refusal."""
+        """The short answer and the best sentences with their citations, or the refusal."""
         question, docs, language = request.question, request.documents, request.language
-        question_tokens = self.analyzer.tokens(question)  # analysed once, used twice
-        scored = self.score_sentences(question, docs, request.query_vector, question_tokens)
-        if scored and scored[0].score >= self.threshold:
-            scored = self._of_expected_type(question_tokens, scored)
-        if not scored or scored[0].score < self.threshold:
-            return refusal(question, self.messages, language, docs)
-        best = scored[0].score
-        chosen = [s for s in scored if s.score >= best * self.relative_cutoff]
+        reading = self.read(request)
+        if not reading.scored or reading.relevance < self.threshold:
+            return refusal(question, self.messages, language, docs, relevance=reading.relevance)
+        first = reading.scored[0]
+        chosen = [s for s in reading.scored if s.score >= first.score - self.margin]
         chosen = chosen[: self.max_sentences]
-        citations = tuple(
+        span = reading.span if reading.asked.kind in SPAN_KINDS else None
+        citations = [
             cite(i, s.doc, s.span.start, s.span.end, round(s.score, 4))
             for i, s in enumerate(chosen, start=1)
+        ]
+        parts = [f"{c.sentence} [{c.number}]" for c in citations]
+        short = ""
+        if span is not None:
+            short = span.text
+            start = first.span.start + span.start
+            citations[0] = replace(citations[0], highlight=(start, start + len(short)))
+        text = " ".join(parts)
+        if short:
+            text = self.messages.get("short_answer", language, answer=short, number=1)
+            text += "\n" + " ".join(parts)
+        return Answer(
+            question,
+            text,
+            False,
+            tuple(citations),
+            language=language,
+            documents=docs,
+            short_answer=short,
+            relevance=reading.relevance,
         )
-        text = " ".join(f"{c.sentence} [{c.number}]" for c in citations)
-        return Answer(question, text, False, citations, language=language, documents=docs)
 
-    def _of_expected_type(
-        self, question_tokens: list[Token], scored: list[ScoredSentence]
-    ) -> list[ScoredSentence]:
-        """Keep the strong sentences that can hold the kind of answer asked for.
 
-        A sentence far below the best one is not promoted just for holding a number.
-        """
-        wanted = expectation(question_tokens)
-        if not wanted.any:
-            return scored
-        floor = max(self.threshold, scored[0].score * TYPE_FLOOR)
-        kept = []
-        for s in scored:
-            if s.score < floor:
-                break
-            if wanted.met_by(s.text, s.tokens, _chunk_terms(s.doc, scored)):
-                kept.append(s)
-        return kept
+def type_first(scored: list[ScoredSentence], margin: float) -> list[ScoredSentence]:
+    """The sentences, led by the best one within ``margin`` of the best score that can hold
+    the kind of answer asked for, else by the best that passes the strict checks of it;
+    none when no sentence within the margin does either."""
+    best = scored[0].score if scored else 0.0
+    window = [s for s in scored if s.score >= best - margin]
+    lead = next((s for s in window if s.type_ok), None)
+    lead = lead or next((s for s in window if s.strict_ok), None)
+    return [lead, *[s for s in scored if s is not lead]] if lead else []
 
 
 def _chunk_terms(doc: Document, scored: list[ScoredSentence]) -> set[str]:

@@ -35,3 +35,51 @@ def coverage(weights: dict[str, float], terms: set[str]) -> float:
     """The idf-weighted share of ``weights``' terms found in ``terms`` (0 when empty)."""
     total = sum(weights.values())
     return sum(w for t, w in weights.items() if t in terms) / total if total else 0.0
+
+
+# --- the extractive answerer's tuned constants (issue 13) -----------------------------
+# Tuned by bench/calibrate_answerer.py on KorQuAD 1.0 dev's calibration half (articles of
+# even index) and its unanswerable copies (each question asked with its article removed).
+# A sentence's score: its features (answering.extractive.score_sentences), weighted.
+SENTENCE_FEATURES = ("coverage", "dense", "retrieval", "span", "type")
+W_SENTENCE: dict[str, float] = {
+    "coverage": 3.397,
+    "dense": 1.086,
+    "retrieval": 2.532,
+    "span": 3.057,
+    "type": 1.038,
+}
+# The first sentence quoted must hold the kind of answer asked for; one that does is
+# promoted over better ones within this of the best, else the question is refused.
+TYPE_MARGIN = 3.0
+# A span's score is divided by this before it joins the sentence score.
+SPAN_SCALE = 10.0
+# A second or third sentence is quoted only when it scores within this of the first.
+SENTENCE_MARGIN = 1.0
+# The short answer's candidate features (answering.spans.FEATURES), weighted.
+SPAN_WEIGHTS: dict[str, float] = {
+    "type": 3.088,
+    "new": 2.561,
+    "near": 2.98,
+    "particle": 3.232,
+    "head": 2.665,
+    "proper": 1.157,
+    "length": -0.575,
+    "quoted": 2.778,
+    "before": 0.084,
+    "single": -0.917,
+}
+# The relevance model (answering.relevance.RELEVANCE_FEATURES): logistic weights.
+RELEVANCE_MODEL: dict[str, float] = {
+    "bias": -10.534,
+    "score": 0.39,
+    "coverage": 0.736,
+    "dense": 6.955,
+    "span_type": 0.705,
+    "focus": 0.401,
+    "rare": -0.932,
+    "chunk_coverage": 5.354,
+    "type": 0.144,
+}
+# Relevance below this means "the articles don't say" (the settings' answer_threshold).
+RELEVANCE_THRESHOLD = 0.0047

@@ -194,3 +194,59 @@ def tag_bars(per_tag: dict[str, dict[str, float]], ks: list[int]) -> str:
     body.append(_legend_items([(n, c) for n, c in series], width))
     title = "Per tag" if len(tags) == len(per_tag) else f"Per tag ({len(tags)} largest)"
     return _svg(title, "".join(body), width)
+
+
+def refusal_points(
+    results: list[dict[str, Any]], steps: int = 20
+) -> list[tuple[float, float, float]]:
+    """(threshold, precision, recall) of refusing the unanswerable turns by their relevance.
+
+    A turn is refused at threshold t when its relevance is below t (no relevance, e.g. an
+    empty ranking: always refused). Empty when the turns carry no relevance or no
+    unanswerable turn is among them.
+    """
+    turns = [(r.get("relevance"), bool(r.get("answers"))) for r in results]
+    if not any(v is not None for v, _ in turns) or all(a for _, a in turns):
+        return []
+    unanswerable = sum(not a for _, a in turns)
+    points = []
+    for i in range(steps + 1):
+        t = i / steps
+        refused = [a for v, a in turns if v is None or v < t]
+        hits = sum(not a for a in refused)
+        precision = hits / len(refused) if refused else 1.0
+        points.append((t, precision, hits / unanswerable))
+    return points
+
+
+def refusal_curve(results: list[dict[str, Any]], threshold: float | None = None) -> str:
+    """Refusal precision and unanswerable recall against the relevance threshold."""
+    points = refusal_points(results)
+    if not points:
+        return _svg("Refusals by threshold", "<text x='50%' y='50%'>no data</text>")
+    plot_w, plot_h = W - LEFT - RIGHT, H - TOP - BOTTOM
+    body = [_y_axis(1.0, W, lambda v: f"{v:.1f}")]
+
+    def xy(t: float, v: float) -> str:
+        return f"{LEFT + plot_w * t:.1f},{H - BOTTOM - plot_h * v:.1f}"
+
+    for col, colour, dash in ((1, PALETTE[0], ""), (2, PALETTE[2], "5 4")):
+        path = " ".join(xy(p[0], p[col]) for p in points)
+        body.append(
+            f"<polyline points='{path}' fill='none' stroke='{colour}' stroke-width='2' "
+            f"stroke-dasharray='{dash}'/>"
+        )
+    for t in (0.0, 0.5, 1.0):
+        body.append(
+            f"<text x='{LEFT + plot_w * t:.1f}' y='{H - BOTTOM + 14}' text-anchor='middle' "
+            f"fill='#6b7280'>{t:.1f}</text>"
+        )
+    if threshold is not None and 0.0 <= threshold <= 1.0:
+        x = LEFT + plot_w * threshold
+        body.append(
+            f"<line x1='{x:.1f}' x2='{x:.1f}' y1='{TOP}' y2='{H - BOTTOM}' stroke='#6b7280' "
+            f"stroke-dasharray='2 3'><title>threshold {threshold:.3f}</title></line>"
+        )
+    legend = [("refusal precision", PALETTE[0]), ("unanswerable recall", PALETTE[2])]
+    body.append(_legend_items(legend, W))
+    return _svg("Refusals by relevance threshold", "".join(body))

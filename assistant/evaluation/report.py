@@ -12,7 +12,13 @@ import json
 from html import escape
 from typing import Any
 
-from assistant.evaluation.charts import latency_histogram, recall_curve, tag_bars
+from assistant.evaluation.charts import (
+    latency_histogram,
+    recall_curve,
+    refusal_curve,
+    refusal_points,
+    tag_bars,
+)
 from assistant.evaluation.summary import LEGEND, SECTIONS, fmt, tag_columns, worst_failures
 
 CSS = """
@@ -63,6 +69,9 @@ def render_html(report: dict[str, Any], comparison: dict[str, Any] | None = None
     parts.append(_chart(latency_histogram(report["results"])))
     if report.get("per_tag"):
         parts.append(_chart(tag_bars(report["per_tag"], ks)))
+    if refusal_points(report["results"]):  # turns with a relevance and some unanswerable
+        threshold = (report.get("settings") or {}).get("answer_threshold")
+        parts.append(_chart(refusal_curve(report["results"], threshold)))
     parts.append("</div>")
     parts.append(_metrics_table(metrics))
     parts.append(_judge(report))

@@ -5,8 +5,8 @@ occurrence). A retrieved id matches a gold id equal to it or ending in ``/`` + t
 (gold ids may be written without the source the index puts in front), and is relabelled by
 it. When a turn has gold passages but no gold documents, the ranked documents are
 relabelled by the gold passage they contain, so ranking metrics compare like with like.
-Answers get KorQuAD's exact match and character F1 (``evaluation.metrics``), and every
-citation is marked correct or not.
+Answers get KorQuAD's exact match and character F1 (``evaluation.metrics``) on their short
+answer (on the whole reply when there is none), and every citation is marked correct or not.
 """
 
 from __future__ import annotations
@@ -51,6 +51,8 @@ class TurnResult:
     status: str = "answered"
     exact_match: float = 0.0
     f1: float = 0.0
+    short_answer: str = ""
+    relevance: float | None = None
 
     @property
     def answerable(self) -> bool:
@@ -120,7 +122,8 @@ def score_turn(case: Case, i: int, turn: Turn, answer: Answer) -> TurnResult:
         ranked_ids, relevant = _passage_labels(ranked, texts, turn.gold_passages)
     else:
         ranked_ids = list(dict.fromkeys(gold_label(d, relevant) for d in ranked))
-    text = "" if answer.refused else answer.text
+    # EM and F1 score the short answer when there is one, else the whole reply.
+    text = "" if answer.refused else (answer.short_answer or answer.text)
     return TurnResult(
         case_id=case.id,
         turn=i,
@@ -141,6 +144,8 @@ def score_turn(case: Case, i: int, turn: Turn, answer: Answer) -> TurnResult:
         status=answer.status,
         exact_match=m.best_over_golds(m.exact_match, text, turn.answers),
         f1=m.best_over_golds(m.char_f1, text, turn.answers),
+        short_answer="" if answer.refused else answer.short_answer,
+        relevance=answer.relevance,
     )
 
 

@@ -28,10 +28,10 @@ LEGEND = {
     "mrr@10": "1/rank of the first gold document within the top 10, averaged",
     "ndcg@10": "nDCG with log2 discount, binary relevance, ideal = all gold documents first",
     "ndcg_mean@5,10": "mean of nDCG@5 and nDCG@10 (the leaderboard summary figure)",
-    "exact_match": "KorQuAD 1.0 EM after its normalisation; near 0 by construction for an "
-    "extractive answerer that quotes whole sentences",
-    "f1": "KorQuAD 1.0 character-level F1 (max over gold answers); low for whole-sentence "
-    "answers because precision is diluted",
+    "exact_match": "KorQuAD 1.0 EM after its normalisation, on the short answer (on the whole "
+    "reply when there is none, which is near 0 by construction)",
+    "f1": "KorQuAD 1.0 character-level F1 (max over gold answers), on the short answer (on "
+    "the whole reply when there is none, diluted by the rest of the sentence)",
     "answer_contains_gold": "answer contains a gold answer (normalised, spaces ignored): the "
     "fair answer metric for the extractive answerer",
     "citation_correct": "share of citations whose passage contains a gold answer or belongs "

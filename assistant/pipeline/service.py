@@ -73,13 +73,13 @@ class Assistant:
             focus_boost=s.follow_up_boost,
         )
         self.retriever = NewsRetriever(search=self.search)
+        tuned = {"threshold": s.answer_threshold, "margin": s.answer_margin}
         extractive = ExtractiveAnswerer(
             self.store,
             self.analyzer,
             self.messages,
             max_sentences=s.answer_max_sentences,
-            threshold=s.answer_threshold,
-            relative_cutoff=s.answer_relative_cutoff,
+            **{k: v for k, v in tuned.items() if v is not None},
         )
         self.verifier = Verifier(self.store, self.analyzer, self.embedder)
         # LLM answerers are built but connect on first use; the extractive one is always

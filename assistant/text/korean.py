@@ -71,6 +71,11 @@ class KoreanAnalyzer:
         with self._lock:
             return [(t.form, t.tag) for t in self._kiwi.tokenize(text)]
 
+    def morphemes(self, text: str) -> list[tuple[str, str, int, int]]:
+        """(form, tag, start, end) with character offsets into ``text``, for span extraction."""
+        with self._lock:
+            return [(t.form, t.tag, t.start, t.end) for t in self._kiwi.tokenize(text)]
+
     def anaphoric(self, text: str) -> bool:
         """True when the question leans on an earlier turn (pronoun, or almost no content)."""
         with self._lock:

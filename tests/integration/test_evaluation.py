@@ -101,7 +101,7 @@ def test_html_report_is_self_contained(small_report) -> None:
     d = copy.deepcopy(small_report.to_dict())
     d["results"][0].update(passed=False, question="<b>일부러 실패</b>")  # one failure to list
     page = render_html(d, compare(d, d))
-    assert page.count("<svg") == 3
+    assert page.count("<svg") == 4 and "Refusals by relevance threshold" in page
     assert "&lt;b&gt;일부러 실패&lt;/b&gt;" in page  # text is escaped
     assert "recall@k" in page and "Per tag" in page and "Worst failures" in page
     for external in ("<script", "<link", "src=", "@import", "url("):

@@ -77,6 +77,9 @@ class CitationOut(BaseModel):
     score: float
     url: str | None = None
     published: str | None = None
+    highlight: tuple[int, int] | None = Field(
+        None, description="The short answer's offsets in the document, inside the sentence"
+    )
 
 
 class AnswerOut(BaseModel):
@@ -84,6 +87,12 @@ class AnswerOut(BaseModel):
 
     question: str
     text: str
+    short_answer: str = Field(
+        "", description="The name/number/date/place that answers, as in citation 1 ('' if none)"
+    )
+    relevance: float | None = Field(
+        None, description="The extractive answerer's 0..1 estimate that it found the answer"
+    )
     refused: bool
     status: Literal["answered", "refused", "invalid", "error"]
     language: str
@@ -101,6 +110,8 @@ class AnswerOut(BaseModel):
         return cls(
             question=answer.question,
             text=answer.text,
+            short_answer=answer.short_answer,
+            relevance=answer.relevance,
             refused=answer.refused,
             status=answer.status,  # type: ignore[arg-type]
             language=answer.language,

@@ -1,5 +1,6 @@
 """The extractive answerer on a fake store (no model, no Chroma): which sentence it quotes,
-how it cites, and when it refuses. Calibration on the real index is in integration."""
+how it cites, the short answer it starts with, and when it refuses. Calibration on the real
+index is in bench/calibrate_answerer.py and integration."""
 
 from __future__ import annotations
 
@@ -50,20 +51,43 @@ def test_it_implements_the_answerer_protocol(analyzer: KoreanAnalyzer) -> None:
 
 
 def test_best_sentence_is_quoted_with_its_exact_offsets(analyzer: KoreanAnalyzer) -> None:
-    a, docs = answerer(analyzer, threshold=0.33)
+    a, docs = answerer(analyzer, threshold=0.0, margin=0.0)
     answer = ask(a, docs, "북한은 러시아에 병력을 몇 명 보냈나?")
     assert not answer.refused and answer.answerer == "extractive"
     [c] = answer.citations
     assert c.sentence == "북한은 러시아에 병력 1만 5천 명을 보냈다."
     assert (c.start, c.end) == (100, 100 + len(c.sentence)) and c.chunk_start == 100
-    assert answer.text == f"{c.sentence} [1]"
+    assert answer.text.endswith(f"\n{c.sentence} [1]")
+
+
+def test_the_reply_starts_with_the_short_answer_highlighted_in_its_sentence(
+    analyzer: KoreanAnalyzer,
+) -> None:
+    a, docs = answerer(analyzer, threshold=0.0, margin=0.0)
+    answer = ask(a, docs, "북한은 러시아에 병력을 몇 명 보냈나?")
+    [c] = answer.citations
+    assert answer.short_answer == "1만 5천 명"
+    assert answer.text == f"1만 5천 명 [1]\n{c.sentence} [1]"
+    assert c.highlight is not None
+    start, end = c.highlight
+    assert c.start <= start < end <= c.end
+    assert c.text[start - c.chunk_start : end - c.chunk_start] == "1만 5천 명"
+
+
+def test_no_short_answer_for_a_question_that_asks_how(analyzer: KoreanAnalyzer) -> None:
+    a, docs = answerer(analyzer, threshold=0.0, margin=0.0)
+    answer = ask(a, docs, "북한은 러시아에 병력을 어떻게 보냈나?")
+    assert not answer.refused and answer.short_answer == ""
+    assert answer.citations[0].highlight is None
+    assert answer.text == f"{answer.citations[0].sentence} [1]"
 
 
 def test_nothing_relevant_is_refused_in_the_question_language(analyzer: KoreanAnalyzer) -> None:
-    a, docs = answerer(analyzer, threshold=0.33)
+    a, docs = answerer(analyzer)
     answer = a.answer(AnswerRequest("비트코인 가격은?", tuple(docs), unit(5), "ko"))
     assert answer.refused and answer.status == "refused" and answer.citations == ()
     assert answer.text == MESSAGES.get("refusal", "ko")
+    assert answer.relevance is not None and answer.relevance < a.threshold
     english = a.answer(AnswerRequest("Bitcoin price?", tuple(docs), unit(5), "en"))
     assert english.text == MESSAGES.get("refusal", "en")
 
@@ -78,13 +102,22 @@ def test_nothing_relevant_is_refused_in_the_question_language(analyzer: KoreanAn
 def test_a_sentence_must_hold_the_kind_of_answer_asked_for(
     analyzer: KoreanAnalyzer, question: str, refused: bool
 ) -> None:
-    a, docs = answerer(analyzer, threshold=0.33)
+    a, docs = answerer(analyzer, threshold=0.0)
     assert ask(a, docs, question).refused is refused
 
 
 def test_extra_sentences_only_when_close_to_the_best(analyzer: KoreanAnalyzer) -> None:
-    strict, docs = answerer(analyzer, threshold=0.0, relative_cutoff=0.99)
-    loose, _ = answerer(analyzer, threshold=0.0, relative_cutoff=0.0, max_sentences=2)
+    strict, docs = answerer(analyzer, threshold=0.0, margin=0.0)
+    loose, _ = answerer(analyzer, threshold=0.0, margin=100.0, max_sentences=2)
     question = "북한은 러시아에 병력을 보냈나?"
     assert len(ask(strict, docs, question).citations) == 1
     assert [c.number for c in ask(loose, docs, question).citations] == [1, 2]
+
+
+def test_the_relevance_threshold_decides_the_refusal(analyzer: KoreanAnalyzer) -> None:
+    question = "북한은 러시아에 병력을 몇 명 보냈나?"
+    open_, docs = answerer(analyzer, threshold=0.0)
+    relevance = ask(open_, docs, question).relevance
+    assert relevance is not None and 0.0 < relevance < 1.0
+    closed, _ = answerer(analyzer, threshold=relevance + 1e-6)
+    assert ask(closed, docs, question).refused

@@ -33,3 +33,20 @@ def test_tag_bars_show_the_ten_largest_tags() -> None:
     assert ">tag03<" in svg and ">tag01<" not in svg and ">tag02<" not in svg
     assert "tag12 answer_contains_gold 0.000" in svg  # a zero is drawn as a sliver
     assert "tag12 refusal_recall" not in svg  # not measured: no bar at all
+
+
+def test_refusal_points_measure_precision_and_recall_over_the_threshold() -> None:
+    from assistant.evaluation.charts import refusal_curve, refusal_points
+
+    results = [
+        {"answers": ["a"], "relevance": 0.9},
+        {"answers": ["b"], "relevance": 0.3},
+        {"answers": [], "relevance": 0.2},
+        {"answers": [], "relevance": None},  # nothing retrieved: refused at any threshold
+    ]
+    points = {round(t, 2): (p, r) for t, p, r in refusal_points(results, steps=20)}
+    assert points[0.0] == (1.0, 0.5)  # only the turn without a relevance
+    assert points[0.25] == (1.0, 1.0)
+    assert points[0.5] == (2 / 3, 1.0)
+    assert "<svg" in refusal_curve(results, threshold=0.25)
+    assert refusal_points([{"answers": ["a"], "relevance": 0.5}]) == []  # no unanswerable

@@ -123,3 +123,17 @@ def test_a_scoped_ranking_is_scored_against_unscoped_gold() -> None:
     two_sources = (_doc("colA/d2", "정상회담은 베이징에서"), _doc("colB/d2", "다른 글"))
     answer = dataclasses.replace(answer, documents=two_sources)
     assert score_turn(CASE, 0, turn, answer).ranked_ids == ["d2"]  # counted once
+
+
+def test_exact_match_and_f1_score_the_short_answer_when_there_is_one() -> None:
+    turn = Turn("정상회담은 어디서?", ["베이징"], ["d2"])
+    docs = (_doc("d2", "정상회담은 베이징에서 열렸다."),)
+    reply = "베이징 [1]\n정상회담은 베이징에서 열렸다. [1]"
+    short = Answer(turn.question, reply, False, (_cite("d2", docs[0].page_content),),
+                   documents=docs, short_answer="베이징", relevance=0.8)  # fmt: skip
+    r = score_turn(CASE, 0, turn, short)
+    assert (r.exact_match, r.f1, r.short_answer, r.relevance) == (1.0, 1.0, "베이징", 0.8)
+    whole = score_turn(CASE, 0, turn, dataclasses.replace(short, short_answer=""))
+    assert whole.exact_match == 0.0 and 0.0 < whole.f1 < 1.0  # the whole reply is scored
+    refused = score_turn(CASE, 0, turn, dataclasses.replace(short, refused=True))
+    assert refused.f1 == 0.0 and refused.short_answer == ""

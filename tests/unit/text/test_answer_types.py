@@ -54,3 +54,18 @@ def test_number_must_stand_right_before_the_counter() -> None:
     without = [("3", "SN"), ("일", "NNB"), ("명", "NNG")]
     assert wanted.met_by("3천 명", with_count, set())
     assert not wanted.met_by("3일 명", without, set())
+
+
+def test_the_strict_checks_keep_age_cause_units_and_the_counted_thing(
+    analyzer: KoreanAnalyzer,
+) -> None:
+    km = expectation(analyzer.tokens("미사일의 비행 거리는 몇 km였나?")).strict()
+    assert km.counter == "km" and km.unit
+    people = expectation(analyzer.tokens("사상자는 몇 명인가?")).strict()
+    assert people.counter is None and people.counted == "사상자"  # 명 is a counter, not a unit
+    assert not expectation(analyzer.tokens("조약은 언제 체결되었나?")).strict().any
+
+
+def test_a_measure_noun_is_not_the_counted_thing(analyzer: KoreanAnalyzer) -> None:
+    assert expectation(analyzer.tokens("북한군 파병 규모는 몇 명인가?")).counted is None
+    assert expectation(analyzer.tokens("몇 년도에 태어났나?")).counter == "년"
