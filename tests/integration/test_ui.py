@@ -144,7 +144,7 @@ def test_settings_apply_to_this_session_only(page: Any, qa) -> None:
             "([sel, v]) => Number(document.querySelector(sel + ' input[type=range]').value)"
             " === Number(v)",
             arg=[slider, value],
-            timeout=10_000,
+            timeout=30_000,  # 10 s was seen to run out at load average 10
         )
     assert "마체고라" in ask(page, "러시아의 평양 주재 대사는 누구였나?")
     page.click("#retrieved-panel .label-wrap")
