@@ -4,6 +4,9 @@ unchanged re-ingest for indexes of 10k, 100k and 1M chunks.
     python bench/scale.py --sizes 10000,100000 --work-dir /work/bench-data/scale
     python bench/scale.py --sizes 1000000 --work-dir /work/bench-data/scale   # ~1 h on 2 cores
     python bench/scale.py --report-only --work-dir /work/bench-data/scale     # table + plot again
+    python bench/scale.py --sizes 10000,100000 --server --work-dir /work/bench-data/scale-server
+    python bench/scale.py --sizes 1000000 --server --adopt-from /work/bench-data/scale \\
+        --work-dir /work/bench-data/scale-server   # the 1M server index without a 2 h ingest
 
 How the indexes are made (printed with the results, too):
 
@@ -38,6 +41,29 @@ through ``Assistant.ingest`` (in-process report) and through ``assistant ingest`
 time of the whole CLI process). Load averages are recorded next to every figure: the
 machine has 2 cores shared with other jobs.
 
+With ``--server`` (issue 11: a replica's start against a Chroma server), each size gets a
+real ``chroma run --path WORK_DIR/size-N/chroma-server`` on a free loopback port; the
+index is built into it by the same build phase (writer data dir
+``WORK_DIR/size-N/server-writer``, settings ``chroma_host``/``chroma_port``), then two
+serving processes start on the replica data dir ``WORK_DIR/size-N/replica``: the first
+with it empty (cold: the whole catalog read from the server, BM25 built), the second
+with the cache the first left (warm). Each reports its time to the first answer split
+into imports, kiwi load, model load (``Embedder``), the store's open with the catalog
+sync (``mirror.sync``; its full read split into the server's ``get`` pages, record
+decoding and local inserts), BM25 (rows read, build, save; or load and check), the
+first dense query (a server loads its HNSW then) and the rest of the first question, then
+the same latency, 8-client and RSS figures as above. The Chroma server's RSS (now
+and peak) and disk use are read from outside. The function timers are wrappers set in
+the child process only (``Parts``); ``--profile`` adds cProfile files as above.
+
+``--adopt-from EMBEDDED_WORK_DIR`` makes a size's server index without an ingest: the
+embedded index of ``EMBEDDED_WORK_DIR/size-N`` (built by this script without
+``--server``) is copied — its Chroma folder becomes the server's ``--path``, its catalog
+the writer's — and the writer's first open copies the catalog up to the server
+(``mirror.adopt``, as an index from before the server was the record is upgraded). The
+server then holds the same chunks, vectors and records an ingest would have written;
+only how they got there (and so the "build" time) differs.
+
 KorQuAD 1.0 dev (CC BY-ND 2.0 KR) is read from ``/work/shared/eval/korquad-v1-dev``; the
 stores and JSONL files derived from it go to ``--work-dir`` (keep it outside the repo).
 """
@@ -46,6 +72,8 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import functools
+import inspect
 import json
 import os
 import pstats
@@ -92,8 +120,81 @@ def load() -> str:
     return "{:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
 
 
-def settings_for(root: Path) -> Settings:
-    return Settings(data_dir=root / "data", model_dir=Settings().models_dir)
+def settings_for(root: Path, data: str = "data", port: int = 0) -> Settings:
+    """The settings of one data dir under ``root``; with ``port``, following the Chroma
+    server on that loopback port."""
+    server = {"chroma_host": "127.0.0.1", "chroma_port": port} if port else {}
+    return Settings(data_dir=root / data, model_dir=Settings().models_dir, **server)
+
+
+def phase_settings(args: argparse.Namespace, root: Path, server_data: str) -> Settings:
+    """A phase's settings: the embedded ``data`` dir, or (``--server`` children, which get
+    ``--_port``) ``--_data`` or ``server_data`` following the server."""
+    if not args._port:
+        return settings_for(root)
+    return settings_for(root, args._data or server_data, args._port)
+
+
+class Parts:
+    """Seconds spent in named functions of this process (wrapped in place: bench only).
+
+    Calls from other threads count too, so read ``snapshot`` where the figure ends."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self.calls: dict[str, int] = {}
+
+    def wrap(self, owner: Any, attr: str, name: str) -> None:
+        fn = inspect.getattr_static(owner, attr)
+        is_cm = isinstance(fn, classmethod)
+        raw = fn.__func__ if is_cm else fn
+
+        @functools.wraps(raw)
+        def timed(*a: Any, **k: Any) -> Any:
+            t = time.perf_counter()
+            try:
+                return raw(*a, **k)
+            finally:
+                self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - t
+                self.calls[name] = self.calls.get(name, 0) + 1
+
+        setattr(owner, attr, classmethod(timed) if is_cm else timed)
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            **{f"{k}_s": round(v, 3) for k, v in self.seconds.items()},
+            **{f"{k}_calls": v for k, v in self.calls.items()},
+        }
+
+
+def server_parts() -> Parts:
+    """Timers on what a replica's start does: kiwi and model load, the store's open and
+    its sync (full read: server pages, decode, local insert), BM25 rows/build/load/check/
+    save, the dense query (Chroma's HNSW loads at a server's first query)."""
+    from assistant.models.embedder import Embedder
+    from assistant.storage import mirror, server_catalog
+    from assistant.storage.catalog import Catalog
+    from assistant.storage.lexical import LexicalIndex
+    from assistant.storage.store import Store
+    from assistant.storage.vectors import ChromaVectors
+    from assistant.text.korean import KoreanAnalyzer
+
+    parts = Parts()
+    parts.wrap(KoreanAnalyzer, "__init__", "kiwi_load")
+    parts.wrap(Embedder, "__init__", "model_load")
+    parts.wrap(Store, "__init__", "store_open")
+    parts.wrap(mirror, "sync", "sync")
+    parts.wrap(mirror, "_full", "sync_full_read")
+    parts.wrap(server_catalog.ServerCatalog, "_got", "server_get")
+    parts.wrap(server_catalog, "decode", "decode")
+    parts.wrap(Catalog, "insert", "catalog_insert")
+    parts.wrap(Catalog, "lexical_rows", "bm25_rows")  # read before build() is called
+    parts.wrap(Catalog, "chunk_ids", "bm25_check")  # a loaded index against the catalog
+    parts.wrap(LexicalIndex, "build", "bm25_build")
+    parts.wrap(LexicalIndex, "load", "bm25_load")
+    parts.wrap(LexicalIndex, "save", "bm25_save")
+    parts.wrap(ChromaVectors, "search", "dense_search")  # the first loads the server's HNSW
+    return parts
 
 
 # ----------------------------------------------------------------------------- prep
@@ -343,12 +444,12 @@ def phase_build(args: argparse.Namespace, size: int) -> dict[str, Any]:
     from assistant.text.tokens import cl100k
 
     root = args.work_dir / f"size-{size}"
-    if root.exists():
+    if root.exists() and not args._port:  # --server: the parent cleared it (server inside)
         shutil.rmtree(root)
     corpus = root / "corpus"
     corpus.mkdir(parents=True)
     units = prep(args.work_dir, args.korquad)
-    settings = settings_for(root)
+    settings = phase_settings(args, root, "server-writer")
     started, load0 = time.perf_counter(), load()
     chunker = Chunker(
         KoreanAnalyzer(),
@@ -421,7 +522,10 @@ def phase_serve(args: argparse.Namespace, size: int) -> dict[str, Any]:
     questions = [(q, p["id"]) for p in units.paragraphs for q in p["questions"]]
     rng = random.Random(7)
     rng.shuffle(questions)
-    settings = settings_for(root)
+    settings = phase_settings(args, root, "replica")
+    cached = settings.index_dir.exists()  # --server: warm when a previous start filled it
+    parts = server_parts() if args._port else None
+    tag = ("-warm" if cached else "-cold") if parts else ""
     load0 = load()
     profiler = cProfile.Profile() if args.profile else None
     if profiler:
@@ -432,9 +536,10 @@ def phase_serve(args: argparse.Namespace, size: int) -> dict[str, Any]:
     t_opened = time.time()
     first = qa.ask(questions[0][0])
     t_first = time.time()
+    started = parts.snapshot() if parts else {}
     if profiler:
         profiler.disable()
-        _dump(profiler, root / "profile-startup.prof")
+        _dump(profiler, root / f"profile-startup{tag}.prof")
         profiler = cProfile.Profile()
         profiler.enable()
     single = []
@@ -451,7 +556,7 @@ def phase_serve(args: argparse.Namespace, size: int) -> dict[str, Any]:
         hits += any(d.metadata["doc_id"].endswith("/" + gold) for d in ans.documents[:5])
     if profiler:
         profiler.disable()
-        _dump(profiler, root / "profile-questions.prof")
+        _dump(profiler, root / f"profile-questions{tag}.prof")
     load_single = load()
     todo: queue.Queue[str] = queue.Queue()
     for q, _ in questions[1 + args.queries : 1 + args.queries + args.concurrent_queries]:
@@ -488,6 +593,7 @@ def phase_serve(args: argparse.Namespace, size: int) -> dict[str, Any]:
         "open_s": t_opened - t_open,
         "first_question_s": t_first - t_opened,
         "first_answer_s": t_first - START,
+        "prep_load_s": t_open - t_imported,  # reading WORK_DIR/prep-v1.*: the bench's own
         "first_answer_status": first.status,
         "statuses": statuses,
         "gold_in_top5": hits / max(1, len(single)),
@@ -507,6 +613,12 @@ def phase_serve(args: argparse.Namespace, size: int) -> dict[str, Any]:
         "load_concurrent": load(),
         "peak_rss_mb": peak_rss_mb(),
     }
+    if parts:
+        out["docs"] = qa.store.counts()[0]
+        out["cache_existed"] = cached
+        out["start_parts"] = started
+        read = started.get("sync_full_read_s", 0.0)
+        out["full_read_docs_per_s"] = out["docs"] / read if read else None
     qa.close()
     return out
 
@@ -518,23 +630,22 @@ def _dump(profiler: cProfile.Profile, path: Path) -> None:
     pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(25)
 
 
-def disk(root: Path) -> dict[str, float]:
-    def mb(p: Path) -> float:
-        if p.is_file():
-            return p.stat().st_size / 2**20
-        return (
-            sum(f.stat().st_size for f in p.rglob("*") if f.is_file()) / 2**20 if p.exists() else 0
-        )
+def _mb(p: Path) -> float:
+    if p.is_file():
+        return p.stat().st_size / 2**20
+    return sum(f.stat().st_size for f in p.rglob("*") if f.is_file()) / 2**20 if p.exists() else 0
 
-    data = root / "data"
-    index = settings_for(root).index_dir
-    catalog = sum(mb(p) for p in index.glob("catalog.sqlite*"))
+
+def disk(root: Path, data_dir: str = "data") -> dict[str, float]:
+    data = root / data_dir
+    index = settings_for(root, data_dir).index_dir
+    catalog = sum(_mb(p) for p in index.glob("catalog.sqlite*"))
     return {
-        "chroma_mb": mb(data / "chroma"),
+        "chroma_mb": _mb(data / "chroma"),
         "catalog_mb": catalog,
-        "bm25_mb": mb(index / "bm25"),
-        "data_total_mb": mb(data / "chroma") + mb(index),
-        "corpus_mb": mb(root / "corpus"),
+        "bm25_mb": _mb(index / "bm25"),
+        "data_total_mb": _mb(data / "chroma") + _mb(index),
+        "corpus_mb": _mb(root / "corpus"),
     }
 
 
@@ -595,7 +706,9 @@ def cli_reingest(args: argparse.Namespace, size: int) -> dict[str, Any]:
 # ----------------------------------------------------------------------------- driver
 
 
-def _child(args: argparse.Namespace, phase: str, size: int) -> dict[str, Any]:
+def _child(
+    args: argparse.Namespace, phase: str, size: int, port: int = 0, data: str = ""
+) -> dict[str, Any]:
     cmd = [
         sys.executable,
         __file__,
@@ -607,7 +720,106 @@ def _child(args: argparse.Namespace, phase: str, size: int) -> dict[str, Any]:
     cmd += ["--queries", str(args.queries), "--concurrent-queries", str(args.concurrent_queries)]
     cmd += ["--per-file", str(args.per_file), "--_phase", phase, "--_size", str(size)]
     cmd += ["--profile"] if args.profile else []
-    return run_phase(cmd, f"{phase} {size}")
+    cmd += ["--_port", str(port), "--_data", data] if port else []
+    cmd += ["--adopt-from", str(args.adopt_from)] if args.adopt_from else []
+    return run_phase(cmd, f"{phase} {size} {data}".strip())
+
+
+def phase_adopt(args: argparse.Namespace, size: int) -> dict[str, Any]:
+    """``--adopt-from``: the writer's first open over a copied embedded index copies its
+    catalog up to the server (``mirror.adopt``, then a full read back)."""
+    from assistant.storage.store import Store
+
+    root = args.work_dir / f"size-{size}"
+    settings = phase_settings(args, root, "server-writer")
+    parts = server_parts()
+    load0 = load()
+    t = time.perf_counter()
+    store = Store(settings)
+    adopt_s = time.perf_counter() - t
+    docs, chunks = store.counts()
+    store.close()
+    return {
+        "size": size,
+        "docs": docs,
+        "chunks": chunks,
+        "adopted_from": str(args.adopt_from / f"size-{size}"),
+        "build_s": adopt_s,  # copying the catalog up, and reading it back once
+        "parts": parts.snapshot(),
+        "peak_rss_mb": peak_rss_mb(),
+        "load_before": load0,
+        "load_after": load(),
+    }
+
+
+def _proc_mb(pid: int) -> dict[str, float]:
+    """A process's resident memory now and at its peak (VmRSS, VmHWM)."""
+    got = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            got["rss_mb" if key == "VmRSS" else "peak_rss_mb"] = int(value.split()[0]) / 1024
+    return got
+
+
+def run_server(args: argparse.Namespace, sizes: list[int], results: dict[str, Any]) -> None:
+    """``--server``: per size, a ``chroma run`` holding the index; build into it (once),
+    then a replica's cold and warm start, each in its own process (module docstring)."""
+    from replicas import start_chroma
+
+    out_path = args.json or args.work_dir / "scale-server.json"
+    for size in sizes:
+        root = args.work_dir / f"size-{size}"
+        have = root / "built.json"
+        r: dict[str, Any] = {}
+        if args.rebuild or not have.exists():
+            if root.exists():
+                shutil.rmtree(root)
+            root.mkdir(parents=True)
+            if args.adopt_from:
+                src = args.adopt_from / f"size-{size}" / "data"
+                t = time.perf_counter()
+                shutil.copytree(src / "chroma", root / "chroma-server")
+                shutil.copytree(src / "index", root / "server-writer" / "index")
+                copied_s = time.perf_counter() - t
+        proc, port = start_chroma(root / "chroma-server")
+        print(f"== size {size}: chroma run pid {proc.pid} port {port} ==", flush=True)
+        try:
+            if not have.exists():
+                print(f"== building ~{size} chunks into the server (load {load()}) ==", flush=True)
+                phase = "adopt" if args.adopt_from else "build"
+                built = _child(args, phase, size, port, "server-writer")
+                if args.adopt_from:
+                    built["copy_s"] = copied_s
+                built["server_after_build"] = _proc_mb(proc.pid)
+                have.write_text(json.dumps(built))
+            r["build"] = json.loads(have.read_text())
+            print(f"  built: {r['build']}", flush=True)
+            replica = root / "replica"
+            if replica.exists():
+                shutil.rmtree(replica)
+            for label in ("cold", "warm"):
+                r[label] = _child(args, "serve", size, port, "replica")
+                r[f"server_after_{label}"] = _proc_mb(proc.pid)
+                print(f"  {label}: {r[label]}", flush=True)
+            r["server"] = {
+                **_proc_mb(proc.pid),
+                "disk_mb": _mb(root / "chroma-server"),
+                "load": load(),
+            }
+            r["replica_disk"] = disk(root, "replica")
+            r["writer_disk"] = disk(root, "server-writer")
+        finally:
+            proc.terminate()
+            proc.wait(timeout=60)
+        r["commit"] = subprocess.run(
+            ["git", "-C", str(Path(__file__).parent), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        results[str(size)] = r
+        out_path.write_text(json.dumps(results, indent=2, ensure_ascii=False))
+    report_server(results, out_path)
 
 
 def main() -> None:
@@ -626,12 +838,34 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None, help="default WORK_DIR/scale.json")
     parser.add_argument("--_phase", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--_size", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--server", action="store_true", help="issue 11: replicas of a chroma run server"
+    )
+    parser.add_argument(
+        "--adopt-from", type=Path, default=None, help="--server: adopt this work dir's index"
+    )
+    parser.add_argument("--_port", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--_data", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
     args.work_dir = args.work_dir.resolve()
     args.work_dir.mkdir(parents=True, exist_ok=True)
     if args._phase:
-        fn = {"build": phase_build, "serve": phase_serve, "reingest": phase_reingest}
+        fn = {
+            "build": phase_build,
+            "serve": phase_serve,
+            "reingest": phase_reingest,
+            "adopt": phase_adopt,
+        }
         print(json.dumps(fn[args._phase](args, args._size)))
+        return
+    if args.server:
+        out_path = args.json or args.work_dir / "scale-server.json"
+        results = json.loads(out_path.read_text()) if out_path.exists() else {}
+        if args.report_only:
+            report_server(results, out_path)
+            return
+        prep(args.work_dir, args.korquad)
+        run_server(args, [int(s) for s in args.sizes.split(",") if s.strip()], results)
         return
     out_path = args.json or args.work_dir / "scale.json"
     results = json.loads(out_path.read_text()) if out_path.exists() else {}
@@ -755,6 +989,52 @@ def report(results: dict[str, Any], out_path: Path) -> None:
     html.write_text(plot(table), "utf-8")
     print(f"\nJSON: {out_path}\nplot: {html}")
     print(HOW)
+
+
+def report_server(results: dict[str, Any], out_path: Path) -> None:
+    """The ``--server`` table: a replica's cold and warm start, latency, memory, disk."""
+    if not results:
+        return
+    print(
+        "\n| chunks (docs) | build into server | start | first answer | imports · kiwi · model "
+        "· rest of Assistant() · store open [sync: server get · decode · local insert] · BM25 "
+        "· dense query · rest of 1st question | full read | 1 client p50 / p95 | replica peak "
+        "RSS | server RSS (peak) | server disk | load avg before → after single client |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for key in sorted(results, key=int):
+        r = results[key]
+        for label in ("cold", "warm"):
+            s = r[label]
+            p = s["start_parts"]
+
+            def g(k: str, p: dict[str, Any] = p) -> float:
+                return p.get(f"{k}_s", 0.0)
+
+            bm25 = sum(g(f"bm25_{k}") for k in ("rows", "build", "load", "check", "save"))
+            rest = s["first_question_s"] - bm25 - g("dense_search")
+            other = s["open_s"] - g("kiwi_load") - g("model_load") - g("store_open")
+            net = s["imports_s"] + s["open_s"] + s["first_question_s"]
+            rate = s.get("full_read_docs_per_s")
+            srv = r["server"]
+            how = "adopted in " if r["build"].get("adopted_from") else ""
+            print(
+                f"| {s['chunks']:,} ({s['docs']:,}) | {how}{r['build']['build_s']:.0f} s | {label} "
+                f"| {net:.1f} s | {s['imports_s']:.1f} · {g('kiwi_load'):.1f} · "
+                f"{g('model_load'):.1f} · {other:.1f} · {g('store_open'):.1f} "
+                f"[{g('sync'):.1f}: {g('server_get'):.1f} · {g('decode'):.1f} · "
+                f"{g('catalog_insert'):.1f}] · {bm25:.1f} · {g('dense_search'):.1f} · {rest:.1f} s "
+                f"| {f'{rate:,.0f} docs/s' if rate else '—'} | {s['p50_ms']:.0f} / "
+                f"{s['p95_ms']:.0f} ms | {s['peak_rss_mb']:,.0f} MB | {srv['rss_mb']:,.0f} "
+                f"({srv['peak_rss_mb']:,.0f}) MB | {srv['disk_mb']:,.0f} MB | "
+                f"{s['load_single']} |"
+            )
+    print(
+        "\nfirst answer = imports + Assistant() + first question, from the serving process's "
+        "start (prep-cache reading excluded); the server's peak RSS includes the build when "
+        "it was built in this run."
+    )
+    print(f"JSON: {out_path}")
 
 
 HOW = (
