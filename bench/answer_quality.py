@@ -5,7 +5,8 @@
 The same fixed sample of the test half (articles of odd index, ``random.Random(13)``) that
 ``bench/calibrate_answerer.py`` reports on, asked through ``Assistant.chain`` and scored by
 the evaluation module (KorQuAD EM and F1 on the short answer when there is one, else on the
-reply). It uses nothing newer than the evaluation runner, so the same script measures the
+reply); ``--half calibration`` runs the same on the calibration half (articles of even
+index). It uses nothing newer than the evaluation runner, so the same script measures the
 code before and after a change: run it with PYTHONPATH pointing at each checkout.
 """
 
@@ -43,20 +44,24 @@ def main() -> None:
     parser.add_argument("--korquad", type=Path, default=KORQUAD)
     parser.add_argument("--json", type=Path)
     parser.add_argument("--html", type=Path)
+    parser.add_argument("--half", choices=("test", "calibration"), default="test")
     args = parser.parse_args()
     configure_threads(1)
     settings = Settings(data_dir=args.work, model_dir=MODELS)
     cases, corpus_dir, eval_settings = squad_workspace(args.korquad, settings)
     title = {c.id: c.turns[0].gold_docs[0].rsplit("#", 1)[0] for c in cases}
     order = {t: i for i, t in enumerate(dict.fromkeys(title.values()))}
-    pool = [c for c in cases if order[title[c.id]] % 2 == 1]
+    parity = 1 if args.half == "test" else 0
+    pool = [c for c in cases if order[title[c.id]] % 2 == parity]
     sample = random.Random(13).sample(pool, min(args.per_half, len(pool)))
     with Assistant(eval_settings) as qa:
         qa.ingest([corpus_dir], progress=False)
-        report = evaluate(qa, sample, ks=[1, 5, 10], progress=False, source="KorQuAD test half")
+        report = evaluate(
+            qa, sample, ks=[1, 5, 10], progress=False, source=f"KorQuAD {args.half} half"
+        )
     data = report.to_dict()
     out = {k: round(float(data["metrics"].get(k, float("nan"))), 4) for k in KEYS}
-    print("KorQuAD test half, through the chain:", json.dumps(out))
+    print(f"KorQuAD {args.half} half, through the chain:", json.dumps(out))
     if args.json:
         args.json.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     if args.html:

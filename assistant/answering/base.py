@@ -29,6 +29,8 @@ class AnswerRequest:
     :param language: "ko" or "en": the language of the fixed phrases.
     :param standalone: an LLM's standalone rewrite of a follow-up, when there is one.
     :param error: why the LLM server already failed on this request (no second try).
+    :param translation: the Korean forms of an English question's words that retrieval
+        searched (``HybridSearch.translated``; "" for a Korean question).
     """
 
     question: str
@@ -37,6 +39,7 @@ class AnswerRequest:
     language: str = "ko"
     standalone: str | None = None
     error: str | None = None
+    translation: str = ""
 
 
 @runtime_checkable

@@ -210,8 +210,7 @@ class ExtractiveAnswerer:
         if not scored:
             return Reading(asked, [], None, 0.0)
         top = scored[0]
-        q_tokens = [(m[0], m[1]) for m in q_morphemes]
-        weights = term_weights(content_terms(q_tokens), self.store.lexical())
+        weights = self._relevance_weights(request, q_morphemes)
         found = _chunk_terms(top.doc, scored)
         values = features(
             score=top.score,
@@ -224,6 +223,18 @@ class ExtractiveAnswerer:
             found=found,
         )
         return Reading(asked, scored, top.short, relevance(values, RELEVANCE_MODEL))
+
+    def _relevance_weights(
+        self, request: AnswerRequest, q_morphemes: list[Morpheme]
+    ) -> dict[str, float]:
+        """The question's terms with their idf, for the relevance features. An English
+        question's own words never occur in the Korean articles (coverage 0, its rarest
+        word always missing: features the model never saw on KorQuAD), so its Korean forms
+        (``AnswerRequest.translation``, what retrieval searched) stand in for them."""
+        if request.translation and not has_hangul(request.question):
+            q_morphemes = self.analyzer.morphemes(request.translation)
+        q_tokens = [(m[0], m[1]) for m in q_morphemes]
+        return term_weights(content_terms(q_tokens), self.store.lexical())
 
     def answer(self, request: AnswerRequest) -> Answer:
         """The short answer and the best sentences with their citations, or the refusal."""

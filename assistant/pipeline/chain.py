@@ -194,6 +194,7 @@ def build_chain(parts: ChainParts) -> Runnable[dict[str, Any], Answer]:
             language=state["language"],
             standalone=state.get("standalone") or None,
             error=state.get("llm_error"),
+            translation=parts.search.translated(state["question"]),
         )
         started = time.perf_counter()
         for part in state["answerer"].stream(request):

@@ -73,6 +73,10 @@ class FakeSearch:
         """As the real search for a query it knows no English words of: the query."""
         return query
 
+    def translated(self, query: str) -> str:
+        """As the real search for a query it knows no English words of: nothing."""
+        return ""
+
     def search(self, query: str, **kwargs: Any) -> list[Document]:
         self.calls.append({"query": query, **kwargs})
         if self.fail:

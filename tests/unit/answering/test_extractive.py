@@ -121,3 +121,20 @@ def test_the_relevance_threshold_decides_the_refusal(analyzer: KoreanAnalyzer) -
     assert relevance is not None and 0.0 < relevance < 1.0
     closed, _ = answerer(analyzer, threshold=relevance + 1e-6)
     assert ask(closed, docs, question).refused
+
+
+def test_an_english_question_is_judged_on_its_korean_forms(analyzer: KoreanAnalyzer) -> None:
+    a, docs = answerer(analyzer, threshold=0.0)
+    english = "How many troops did North Korea send to Russia?"
+
+    def relevance(question: str, translation: str) -> float:
+        request = AnswerRequest(question, tuple(docs), unit(0), "en", translation=translation)
+        found = a.answer(request).relevance
+        assert found is not None
+        return found
+
+    # its own words are nowhere in the Korean passage; the Korean forms retrieval searched are
+    assert relevance(english, "북한 병력 러시아") > relevance(english, "")
+    # a Korean question is judged on its own words, whatever the request carries
+    korean = "북한은 러시아에 병력을 몇 명 보냈나?"
+    assert relevance(korean, "비트코인") == relevance(korean, "")
