@@ -17,7 +17,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from assistant.indexing.analysis import Analysis, InlineAnalysis, WorkerAnalysis
-from assistant.indexing.batches import Batch, BatchWriter, skip_reason
+from assistant.indexing.batches import Batch, BatchWriter, Encode, skip_reason
 from assistant.indexing.chunking import Chunker
 from assistant.indexing.corpus import load_file
 from assistant.indexing.files import find_files
@@ -60,6 +60,10 @@ class Ingester:
         it in this process, between batches.
     :param workers_after: articles analysed in this process before the workers start, so
         a small run (an upload) does not wait for them to load.
+    :param analysis: where articles are analysed instead (e.g. Ray tasks); ``workers`` is
+        then unused. The ingester does not close it.
+    :param encode: how a batch's chunks and sentences are embedded instead of with
+        ``embedder`` (e.g. a Ray actor pool); ``embedder`` still names the model.
     """
 
     def __init__(
@@ -72,6 +76,8 @@ class Ingester:
         *,
         workers: int = 0,
         workers_after: int = 32,
+        analysis: Analysis | None = None,
+        encode: Encode | None = None,
     ) -> None:
         self.store = store
         self.embedder = embedder
@@ -80,6 +86,8 @@ class Ingester:
         self.limits = limits or Limits()
         self.workers = workers
         self.workers_after = workers_after
+        self.analysis = analysis
+        self.encode = encode
 
     def run(
         self,
@@ -135,8 +143,8 @@ class Ingester:
         claimed: dict[str, str] = {}  # doc_id → file, to warn about duplicates
         bar = tqdm(found, desc="files", unit="file", disable=not progress)
         chunk_bar = tqdm(desc="embedded", unit="chunk", total=0, disable=not progress, position=1)
-        writer = BatchWriter(self.store, self.embedder, report, _warn, chunk_bar)
-        analysis: Analysis = InlineAnalysis(self.chunker, self.analyzer)
+        writer = BatchWriter(self.store, self.embedder, report, _warn, chunk_bar, self.encode)
+        analysis: Analysis = self.analysis or InlineAnalysis(self.chunker, self.analyzer)
         submitted = 0
         batch = Batch()
         try:
@@ -158,20 +166,23 @@ class Ingester:
                     continue  # the file's bytes are unchanged
                 batch.forget.append((key, [a.doc_id for a in plan.todo] + plan.dropped))
                 for article in plan.todo:
-                    if submitted == self.workers_after and self.workers:
+                    if submitted == self.workers_after and self.workers and not self.analysis:
                         analysis = WorkerAnalysis(self.chunker, self.workers)
                     batch.add(article, key, analysis.submit(article))
                     writer.expect(article)
                     submitted += 1
                     if batch.chars >= BATCH_CHARS:  # a big JSONL file is written as it goes
+                        analysis.flush()
                         writer.push(batch)
                         batch = Batch()
                 # a file is recorded with (or after) its last documents, never before them
                 batch.files[key] = (plan.sha, plan.ids)
+            analysis.flush()
             writer.push(batch)
             writer.finish()
         finally:
-            analysis.close()
+            if analysis is not self.analysis:
+                analysis.close()
         chunk_bar.close()
         self.store.lexical()  # rebuild BM25 now rather than on the first question
         report.seconds = time.perf_counter() - started
