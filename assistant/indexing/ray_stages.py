@@ -99,6 +99,12 @@ class EncoderActor:
         chunks, sentences = embed_documents(self.embedder, docs)
         return np.ascontiguousarray(chunks), np.ascontiguousarray(sentences)
 
+    def node(self) -> str:
+        """The Ray node this actor runs on (for tests that check the spread)."""
+        import ray
+
+        return str(ray.get_runtime_context().get_node_id())
+
     def dim(self) -> int:
         """Length of the vectors ``encode`` returns."""
         return self.embedder.dim

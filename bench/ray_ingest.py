@@ -1,0 +1,161 @@
+"""Ray ingest throughput against the local pipeline, on the same texts, in one run.
+
+    HF_HUB_OFFLINE=1 .venv/bin/python bench/ray_ingest.py --paragraphs 600 --rounds 1 \\
+        --work-dir /work/bench-data/wt11r --json /work/bench-data/wt11r/ray_ingest.json
+
+Configurations (``--configs``): ``local`` is ``assistant ingest`` as shipped (OpenVINO on
+every core, analysis in the loop); ``ray-1x2`` a one-node Ray cluster of 2 CPUs;
+``ray-1x1`` one node of 1 CPU; ``ray-2x1`` two nodes of 1 CPU each. The nodes are real
+Ray nodes (``ray.cluster_utils.Cluster``) on this machine (its own address: see
+tests/integration/cluster/conftest.py), so "two nodes" share its two cores: the driver,
+the analysers and the encoders compete for them.
+
+The texts are ``ingest_speed.corpus``: the first ``--paragraphs`` KorQuAD 1.0 dev
+paragraphs as one JSONL file, converted at run time under ``--work-dir`` (never in the
+repository). Each configuration ingests them into a fresh data dir; the figure is the
+ingest alone (parse, analyse, embed, write Chroma + catalog, build BM25), after the model
+(and, for Ray, the cluster and every actor) is up: those start-up times are printed
+apart. The Ray rows also say how long the driver waited for the encoders
+(``encode_wait_s``): the rest of the ingest is planning, analysis waits and writes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from assistant import configure_threads
+from assistant.pipeline.service import Assistant
+from assistant.settings import PROJECT_ROOT, Settings
+from bench.ingest_speed import KORQUAD, corpus
+from bench.perf import peak_rss_mb
+
+# nodes (CPUs each) of the Ray cluster; local has none
+CONFIGS: dict[str, tuple[int, ...]] = {
+    "local": (),
+    "ray-1x2": (2,),
+    "ray-1x1": (1,),
+    "ray-2x1": (1, 1),
+}
+
+
+def run_local(settings: Settings, folder: Path) -> dict[str, Any]:
+    """One ingest with the local pipeline, after the model is loaded and warm."""
+    loading = time.perf_counter()
+    with Assistant(settings) as qa:
+        qa.embedder.embed_passages(["준비 운동"])  # first-call costs out of the figure
+        startup = time.perf_counter() - loading
+        started = time.perf_counter()
+        report = qa.ingest([folder], progress=False)
+        seconds = time.perf_counter() - started
+    return {"report": report, "seconds": seconds, "startup_s": startup}
+
+
+def run_ray(settings: Settings, folder: Path, nodes: tuple[int, ...]) -> dict[str, Any]:
+    """One ingest on a fresh cluster of ``nodes`` on loopback, once every actor is up."""
+    import ray
+    from ray.cluster_utils import Cluster
+
+    from assistant.indexing.ray_ingest import RayIngest
+
+    loading = time.perf_counter()
+    head = {"num_cpus": nodes[0], "include_dashboard": False}
+    cluster = Cluster(initialize_head=True, head_node_args=head)
+    try:
+        for cpus in nodes[1:]:
+            cluster.add_node(num_cpus=cpus)
+        cluster.wait_for_nodes()
+        ray.init(address=cluster.address, log_to_driver=False, configure_logging=False)
+        with RayIngest(settings, cluster.address) as workers, Assistant(settings) as qa:
+            workers.ready()
+            waited = [0.0]
+            encode = workers.encode
+
+            def timed(docs: Any, progress: Any) -> Any:
+                t = time.perf_counter()
+                try:
+                    return encode(docs, progress)
+                finally:
+                    waited[0] += time.perf_counter() - t
+
+            workers.encode = timed  # type: ignore[method-assign]
+            startup = time.perf_counter() - loading
+            started = time.perf_counter()
+            report = qa.ingest([folder], progress=False, cluster=workers)
+            seconds = time.perf_counter() - started
+            encoders = len(workers.encoders)
+    finally:
+        ray.shutdown()
+        cluster.shutdown()
+    return {
+        "report": report,
+        "seconds": seconds,
+        "startup_s": startup,
+        "encoders": encoders,
+        "encode_wait_s": round(waited[0], 2),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--paragraphs", type=int, default=600)
+    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--configs", default=",".join(CONFIGS))
+    parser.add_argument("--work-dir", type=Path, default=Path("/work/bench-data/wt11r"))
+    parser.add_argument("--korquad", type=Path, default=KORQUAD)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    names = args.configs.split(",")
+    configure_threads(None)  # every core for ingest, as `assistant ingest` does
+    work = args.work_dir / time.strftime("run-%Y%m%d-%H%M%S")
+    work.mkdir(parents=True)
+    folder = corpus(args.paragraphs, work, args.korquad)
+    model_dir = PROJECT_ROOT / ".data" / "models"
+    results: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
+    for rnd in range(args.rounds):
+        for name in names:  # alternating, so a change in the machine's load hits all
+            settings = Settings(data_dir=work / f"data-{name}-{rnd}", model_dir=model_dir)
+            before = os.getloadavg()[0]
+            nodes = CONFIGS[name]
+            got = run_ray(settings, folder, nodes) if nodes else run_local(settings, folder)
+            report = got.pop("report")
+            row_seconds = got.pop("seconds")
+            row = {
+                "chunks": report.chunks_embedded,
+                "sentences": report.sentences_embedded,
+                "seconds": round(row_seconds, 2),
+                "chunks_per_s": round(report.chunks_embedded / row_seconds, 2),
+                "startup_s": round(got.pop("startup_s"), 2),
+                "load_before": round(before, 2),
+                "load_after": round(os.getloadavg()[0], 2),
+                "driver_peak_rss_mb": round(peak_rss_mb()),
+                **got,
+            }
+            results[name].append(row)
+            print(f"round {rnd + 1} {name:8s} {row}", flush=True)
+    best = {name: max(r["chunks_per_s"] for r in rows) for name, rows in results.items()}
+    print("\nconfiguration  best chunks/s")
+    for name, value in best.items():
+        print(f"{name:12s} {value:10.1f}")
+    ratios = {}
+    if "local" in best and "ray-1x2" in best:
+        ratios["ray-1x2 / local"] = best["ray-1x2"] / best["local"]
+    if "ray-1x1" in best and "ray-2x1" in best:
+        ratios["ray-2x1 / ray-1x1"] = best["ray-2x1"] / best["ray-1x1"]
+    for label, value in ratios.items():
+        print(f"{label:20s} {value:.2f}x")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        payload = {"paragraphs": args.paragraphs, "results": results, "ratios": ratios}
+        args.json.write_text(json.dumps(payload, indent=2), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
