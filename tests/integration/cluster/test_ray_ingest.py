@@ -3,7 +3,6 @@ retried; an unreachable address fails fast and writes nothing."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import socket
@@ -16,6 +15,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from assistant.evaluation.cases import load_cases
 from assistant.pipeline.service import Assistant
 from tests.fixtures.cli import run_cli
 from tests.fixtures.paths import CORPUS, SEED, make_settings
@@ -46,11 +46,15 @@ def snapshot(qa: Assistant) -> dict[str, Any]:
 
 
 def answers(qa: Assistant) -> list[tuple[str, list[str]]]:
-    """The answer text and cited chunks for every seed question."""
+    """The answer text and cited chunks for every turn of the seed set, through the chain
+    (a follow-up turn with the case's earlier turns as history)."""
     out = []
-    for line in SEED.read_text(encoding="utf-8").splitlines():
-        answer = qa.ask(json.loads(line)["question"])
-        out.append((answer.text, [c.chunk_id for c in answer.citations]))
+    for case in load_cases(SEED):
+        history: list[tuple[str, str]] = []
+        for turn in case.turns:
+            answer = qa.ask(turn.question, history)
+            out.append((answer.text, [c.chunk_id for c in answer.citations]))
+            history.append((turn.question, answer.text))
     return out
 
 
