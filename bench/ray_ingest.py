@@ -1,6 +1,6 @@
 """Ray ingest throughput against the local pipeline, on the same texts, in one run.
 
-    HF_HUB_OFFLINE=1 .venv/bin/python bench/ray_ingest.py --paragraphs 600 --rounds 1 \\
+    HF_HUB_OFFLINE=1 .venv/bin/python bench/ray_ingest.py --paragraphs 600 --rounds 2 \\
         --work-dir /work/bench-data/wt11r --json /work/bench-data/wt11r/ray_ingest.json
 
 Configurations (``--configs``): ``local`` is ``assistant ingest`` as shipped (OpenVINO on
@@ -110,6 +110,7 @@ def main() -> None:
     parser.add_argument("--configs", default=",".join(CONFIGS))
     parser.add_argument("--work-dir", type=Path, default=Path("/work/bench-data/wt11r"))
     parser.add_argument("--korquad", type=Path, default=KORQUAD)
+    parser.add_argument("--model-dir", type=Path, default=PROJECT_ROOT / ".data" / "models")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     names = args.configs.split(",")
@@ -117,7 +118,7 @@ def main() -> None:
     work = args.work_dir / time.strftime("run-%Y%m%d-%H%M%S")
     work.mkdir(parents=True)
     folder = corpus(args.paragraphs, work, args.korquad)
-    model_dir = PROJECT_ROOT / ".data" / "models"
+    model_dir = args.model_dir.resolve()
     results: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
     for rnd in range(args.rounds):
         for name in names:  # alternating, so a change in the machine's load hits all

@@ -7,7 +7,6 @@ batches, each committed to the catalog only after Chroma holds its vectors.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -19,9 +18,9 @@ from tqdm import tqdm
 from assistant.indexing.analysis import Analysis, InlineAnalysis, WorkerAnalysis
 from assistant.indexing.batches import Batch, BatchWriter, Encode, skip_reason
 from assistant.indexing.chunking import Chunker
-from assistant.indexing.corpus import load_file
 from assistant.indexing.files import find_files
 from assistant.indexing.limits import Limits
+from assistant.indexing.reading import InlineReader, Read, Reader
 from assistant.indexing.report import IngestReport
 from assistant.indexing.sources import absolute, check_name, folder_root, scope, source_for
 from assistant.models.embedder import Embedder
@@ -64,6 +63,8 @@ class Ingester:
         then unused. The ingester does not close it.
     :param encode: how a batch's chunks and sentences are embedded instead of with
         ``embedder`` (e.g. a Ray actor pool); ``embedder`` still names the model.
+    :param reader: how files are read and parsed instead of one by one here (e.g. ahead,
+        on Ray workers); the comparison with the store stays here, in order.
     """
 
     def __init__(
@@ -78,6 +79,7 @@ class Ingester:
         workers_after: int = 32,
         analysis: Analysis | None = None,
         encode: Encode | None = None,
+        reader: Reader | None = None,
     ) -> None:
         self.store = store
         self.embedder = embedder
@@ -88,6 +90,7 @@ class Ingester:
         self.workers_after = workers_after
         self.analysis = analysis
         self.encode = encode
+        self.reader = reader or InlineReader(self.limits)
 
     def run(
         self,
@@ -147,12 +150,20 @@ class Ingester:
         analysis: Analysis = self.analysis or InlineAnalysis(self.chunker, self.analyzer)
         submitted = 0
         batch = Batch()
+        reads = self.reader.read(
+            [(f, root, key) for (f, root), key in zip(found, keys, strict=True)],
+            self.store.file_sha,
+        )
         try:
-            for (f, root), key in zip(bar, keys, strict=True):
+            for (f, root), key, read in zip(bar, keys, reads, strict=True):
                 report.files += 1
                 bar.set_postfix_str(path_text(f.name)[-40:], refresh=True)
                 try:
-                    plan = self._plan(f, root, names[root], key, claimed, in_run, _warn)
+                    if isinstance(read, Exception):
+                        raise read
+                    for message in read.warnings:
+                        _warn(message)
+                    plan = self._plan(read, names[root], key, claimed, in_run, _warn)
                 except Exception as exc:  # one bad file costs that file, never the run
                     log.debug("skipped %s", path_text(f), exc_info=True)
                     _warn(f"skipped {path_text(f)}: {skip_reason(exc)}")
@@ -190,26 +201,23 @@ class Ingester:
 
     def _plan(
         self,
-        f: Path,
-        root: Path,
+        read: Read,
         source: str,
         key: str,
         claimed: dict[str, str],
         in_run: set[str],
         warn: Callable[[str], None],
     ) -> _Plan:
-        """Read, parse and compare one file with the store; nothing is written.
+        """Compare one read file with the store; nothing is written.
 
         :param claimed: doc_id → file key, for the ids files earlier in this run hold.
         :param in_run: the keys of every file in this run.
         """
-        self.limits.check_size(f.stat().st_size, path_text(f))
-        data = f.read_bytes()
-        sha = hashlib.sha256(data).hexdigest()
-        if self.store.file_sha(key) == sha:
+        sha = read.sha
+        if read.articles is None:  # the bytes the store recorded
             ids = self.store.file_doc_ids(key)
             return _Plan(sha, ids, claims=dict.fromkeys(ids, key), counts=(0, 0, len(ids)))
-        loaded = [scope(a, source) for a in load_file(f, root, warn, limits=self.limits, data=data)]
+        loaded = [scope(a, source) for a in read.articles]
         articles, claims = self._dedupe(loaded, key, claimed, in_run, warn)
         ids = [a.doc_id for a in articles]
         known = self.store.doc_hashes(ids)

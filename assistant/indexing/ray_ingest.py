@@ -1,23 +1,27 @@
-"""Ingest on a Ray cluster: analysis and encoding on the cluster, the store written here.
+"""Ingest on a Ray cluster: parsing, analysis and encoding there, the store written here.
 
 ``RayIngest`` connects (checking the address answers before anything else happens),
 starts one analyser actor per node (kiwi loaded once each) and a pool of encoder actors
 (the e5 model loaded once each, its threads sized to the actor's CPUs), and plugs into
-``Ingester`` as its ``analysis`` and ``encode`` steps. The plan — which files changed,
-which ids are new, duplicates — and every write stay in the driver, in ``Ingester`` and
-``BatchWriter``: the store sees the same crash-safe forget → add batches as a local run,
-with the same deterministic ids, so work Ray retries after a worker dies is written once.
+``Ingester`` as its ``reader`` (files parsed and cleaned in Ray tasks, a few files
+ahead; their bytes are read here and sent, so the nodes need not share a disk),
+``analysis`` and ``encode`` steps. The plan — which files changed, which ids are new,
+duplicates — and every write stay in the driver, in ``Ingester`` and ``BatchWriter``:
+the store sees the same crash-safe forget → add batches as a local run, with the same
+deterministic ids, so work Ray retries after a worker dies is written once.
 
-Dead workers: analyser and encoder calls are retried (``ray_retries``) on a restarted
-actor. An actor restarts on a node with a free CPU: losing a whole node needs spare
-CPUs elsewhere. Ray is imported here only, when a ``RayIngest`` is built.
+Dead workers: parse tasks are retried, analyser and encoder calls are retried
+(``ray_retries``) on a restarted actor. An actor restarts on a node with a free CPU:
+losing a whole node needs spare CPUs elsewhere. Ray is imported here only, when a
+``RayIngest`` is built.
 """
 
 from __future__ import annotations
 
 import logging
 import socket
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from typing import Any
 
@@ -26,7 +30,9 @@ import numpy as np
 from assistant.errors import ClusterUnavailable
 from assistant.indexing.analysis import Analysed
 from assistant.indexing.batches import Docs
+from assistant.indexing.limits import Limits
 from assistant.indexing.ray_stages import AnalyserActor, EncoderActor, portable_settings
+from assistant.indexing.reading import FileItem, Read, as_read, digest, file_bytes, parse
 from assistant.settings import Settings
 from assistant.types import Article
 
@@ -108,6 +114,48 @@ def _settle(done: Future[list[Any]], futures: list[Future[Analysed]]) -> None:
             future.set_exception(result)
         else:
             future.set_result(result)
+
+
+class RayReader:
+    """``reading.Reader`` on Ray tasks: each changed file's bytes are read here and parsed
+    by a task, ``window`` files ahead of the loop; results come back in file order.
+
+    :param parse_task: ``reading.parse`` as a Ray remote function.
+    :param limits: the most a file and a document may be.
+    :param window: files read and sent ahead of the one the loop waits for.
+    """
+
+    def __init__(self, ray: Any, parse_task: Any, limits: Limits, window: int) -> None:
+        self._ray = ray
+        self._parse = parse_task
+        self.limits = limits
+        self.window = window
+
+    def read(
+        self, files: Sequence[FileItem], recorded: Callable[[str], str | None]
+    ) -> Iterator[Read | Exception]:
+        """See ``reading.Reader.read``."""
+        ahead: deque[Read | Exception | tuple[str, Any]] = deque()
+        todo = iter(files)
+        while True:
+            while len(ahead) < self.window and (item := next(todo, None)) is not None:
+                ahead.append(self._send(*item, recorded))
+            if not ahead:
+                return
+            first = ahead.popleft()
+            yield as_read(first[0], self._ray.get(first[1])) if isinstance(first, tuple) else first
+
+    def _send(
+        self, path: Any, root: Any, key: str, recorded: Callable[[str], str | None]
+    ) -> Read | Exception | tuple[str, Any]:
+        try:
+            data = file_bytes(path, self.limits)
+        except Exception as exc:
+            return exc
+        sha = digest(data)
+        if recorded(key) == sha:
+            return Read(sha, None)
+        return sha, self._parse.remote(path, root, data, self.limits)
 
 
 def split_docs(docs: Docs, part_chunks: int) -> list[list[Any]]:
@@ -198,11 +246,21 @@ class RayIngest:
             analyser.remote(s.chunk_tokens, s.chunk_overlap_sentences)
             for _ in range(max(1, len(nodes)))
         ]
+        # parsing holds no CPU either; at most ``window`` files are in flight
+        self._parse = ray.remote(parse).options(num_cpus=0, max_retries=s.ray_retries)
+        self._window = 2 * max(1, len(nodes))
 
     def ready(self) -> None:
         """Wait until every actor has loaded its model (so a benchmark can time the ingest
         alone); an ingest does not need to call this."""
         self._ray.get([a.pid.remote() for a in [*self.encoders, *self.analysers]])
+
+    def reader(self, limits: Limits) -> RayReader:
+        """A ``Reader`` that parses files in Ray tasks, for one ``Ingester`` run.
+
+        :param limits: the most a file and a document may be.
+        """
+        return RayReader(self._ray, self._parse, limits, self._window)
 
     def analysis(self) -> RayAnalysis:
         """An ``Analysis`` on this cluster's analysers, for one ``Ingester`` run."""

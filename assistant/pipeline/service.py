@@ -122,7 +122,7 @@ class Assistant:
         never collide across folders; a file that cannot be read or is over a limit
         (``ingest_max_*``) is skipped with a warning and the rest is ingested.
 
-        :param cluster: analyse and embed on this Ray cluster (``indexing.ray_ingest``);
+        :param cluster: parse, analyse and embed on this Ray cluster (``indexing.ray_ingest``);
             the plan and the writes stay here, so the index is the same as a local run's.
         """
         limits = Limits.from_settings(self.settings)
@@ -135,6 +135,7 @@ class Assistant:
             workers=self.settings.ingest_workers,
             analysis=cluster.analysis() if cluster else None,
             encode=cluster.encode if cluster else None,
+            reader=cluster.reader(limits) if cluster else None,
         )
         with self.store.writing():  # an ingest in another process waits for this one
             return ingester.run(paths, source=source, progress=progress, warn=warn)

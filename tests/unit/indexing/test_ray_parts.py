@@ -7,12 +7,15 @@ import socket
 import subprocess
 import sys
 from concurrent.futures import Future
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from assistant.errors import ClusterUnavailable
-from assistant.indexing.ray_ingest import RayAnalysis, check_reachable, split_docs
+from assistant.indexing.limits import Limits
+from assistant.indexing.ray_ingest import RayAnalysis, RayReader, check_reachable, split_docs
+from assistant.indexing.reading import InlineReader, Read, digest, parse
 from assistant.types import Article
 
 
@@ -112,3 +115,40 @@ def test_the_local_pipeline_never_imports_ray() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+class _Ray:
+    """Stands in for the ``ray`` module: a ref is the value itself."""
+
+    @staticmethod
+    def get(ref: Any) -> Any:
+        return ref
+
+
+class _Remote:
+    """``reading.parse`` as if it were a remote function, counting its calls."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def remote(self, *args: Any) -> Any:
+        self.calls += 1
+        return parse(*args)
+
+
+def test_the_ray_reader_reads_as_the_inline_one(tmp_path: Path) -> None:
+    (tmp_path / "a.jsonl").write_text('{"id": "1", "title": "가", "text": "나다."}\nnot json\n')
+    (tmp_path / "b.txt").write_bytes(b"\xff\xfe\x00\xd8" * 10)  # not text
+    (tmp_path / "c.txt").write_text("제목\n\n본문입니다.", encoding="utf-8")
+    (tmp_path / "big.txt").write_text("가" * 100, encoding="utf-8")
+    files = [(tmp_path / n, tmp_path, n) for n in ("a.jsonl", "b.txt", "c.txt", "big.txt")]
+    recorded = {"c.txt": digest((tmp_path / "c.txt").read_bytes())}.get
+    limits = Limits(max_file_bytes=200)
+    inline = list(InlineReader(limits).read(files, recorded))
+    task = _Remote()
+    ahead = list(RayReader(_Ray(), task, limits, window=2).read(files, recorded))
+    assert task.calls == 2  # the unchanged and the too-big file are not sent
+    assert [type(r) for r in ahead] == [type(r) for r in inline]
+    assert ahead[0] == inline[0] and ahead[0].warnings  # the bad line is warned about
+    assert str(ahead[1]) == str(inline[1]) and str(ahead[3]) == str(inline[3])
+    assert ahead[2] == inline[2] == Read(recorded("c.txt"), None)  # type: ignore[arg-type]
