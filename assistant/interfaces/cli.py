@@ -63,11 +63,10 @@ def ingest(
         str | None,
         typer.Option(
             "--ray",
-            is_flag=False,
-            flag_value="",
-            metavar="[ADDRESS]",
-            help="Analyse and embed on Ray: 'auto' (default), 'local', HOST:PORT or "
-            "ray://HOST:PORT (default: ray_address). Needs the cluster extra.",
+            metavar="ADDRESS",
+            help="Parse, analyse and embed on Ray: auto (this machine's cluster), local (a "
+            "private one), HOST:PORT or ray://HOST:PORT; default: ray_address. Needs the "
+            "cluster extra.",
         ),
     ] = None,
 ) -> None:
@@ -78,7 +77,7 @@ def ingest(
     from assistant.errors import ClusterUnavailable, IndexMismatch, StoreUnavailable
     from assistant.storage.repair import reset_index
 
-    address = (ray or s.ray_address or "auto") if ray is not None else s.ray_address
+    address = ray or s.ray_address
     cluster = None
     try:
         if address is not None:  # reached before the index is opened: a bad one writes nothing
