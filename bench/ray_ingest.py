@@ -7,8 +7,10 @@ Configurations (``--configs``): ``local`` is ``assistant ingest`` as shipped (Op
 every core, analysis in the loop); ``ray-1x2`` a one-node Ray cluster of 2 CPUs;
 ``ray-1x1`` one node of 1 CPU; ``ray-2x1`` two nodes of 1 CPU each. The nodes are real
 Ray nodes (``ray.cluster_utils.Cluster``) on this machine (its own address: see
-tests/integration/cluster/conftest.py), so "two nodes" share its two cores: the driver,
-the analysers and the encoders compete for them.
+tests/integration/cluster/conftest.py), so "two nodes" share its two cores. A node of
+1 CPU is pinned to a core of its own (``sched_setaffinity``, inherited by the node's processes;
+the head's core is shared with the driver, as on a real head node), so ``ray-1x1`` is a
+one-core machine and ``ray-2x1`` two one-core machines; ``--no-pin`` leaves them free.
 
 The texts are ``ingest_speed.corpus``: the first ``--paragraphs`` KorQuAD 1.0 dev
 paragraphs as one JSONL file, converted at run time under ``--work-dir`` (never in the
@@ -58,19 +60,36 @@ def run_local(settings: Settings, folder: Path) -> dict[str, Any]:
     return {"report": report, "seconds": seconds, "startup_s": startup}
 
 
-def run_ray(settings: Settings, folder: Path, nodes: tuple[int, ...]) -> dict[str, Any]:
-    """One ingest on a fresh cluster of ``nodes`` on loopback, once every actor is up."""
+def run_ray(
+    settings: Settings, folder: Path, nodes: tuple[int, ...], pinned: bool = True
+) -> dict[str, Any]:
+    """One ingest on a fresh cluster of ``nodes`` on this machine, once every actor is up.
+
+    :param pinned: give each node of 1 CPU a core of its own (the head's shared with this
+        driver, as on a real head node), so "1 CPU" is one core, not a share of two.
+    """
     import ray
     from ray.cluster_utils import Cluster
 
     from assistant.indexing.ray_ingest import RayIngest
 
     loading = time.perf_counter()
+    everywhere = os.sched_getaffinity(0)
+    cores = sorted(everywhere)
+    pin = pinned and all(n == 1 for n in nodes) and len(nodes) <= len(cores)
     head = {"num_cpus": nodes[0], "include_dashboard": False}
-    cluster = Cluster(initialize_head=True, head_node_args=head)
     try:
-        for cpus in nodes[1:]:
+        # a node of 1 CPU gets a core of its own: its processes (and, for the head, this
+        # driver's) inherit the affinity of this process when the node starts
+        if pin:
+            os.sched_setaffinity(0, {cores[0]})
+        cluster = Cluster(initialize_head=True, head_node_args=head)
+        for i, cpus in enumerate(nodes[1:], start=1):
+            if pin:
+                os.sched_setaffinity(0, {cores[i]})
             cluster.add_node(num_cpus=cpus)
+        if pin:
+            os.sched_setaffinity(0, {cores[0]})
         cluster.wait_for_nodes()
         ray.init(address=cluster.address, log_to_driver=False, configure_logging=False)
         with RayIngest(settings, cluster.address) as workers, Assistant(settings) as qa:
@@ -94,6 +113,7 @@ def run_ray(settings: Settings, folder: Path, nodes: tuple[int, ...]) -> dict[st
     finally:
         ray.shutdown()
         cluster.shutdown()
+        os.sched_setaffinity(0, everywhere)
     return {
         "report": report,
         "seconds": seconds,
@@ -112,6 +132,7 @@ def main() -> None:
     parser.add_argument("--korquad", type=Path, default=KORQUAD)
     parser.add_argument("--model-dir", type=Path, default=PROJECT_ROOT / ".data" / "models")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--no-pin", action="store_true", help="leave 1-CPU nodes unpinned")
     args = parser.parse_args()
     names = args.configs.split(",")
     configure_threads(None)  # every core for ingest, as `assistant ingest` does
@@ -125,7 +146,11 @@ def main() -> None:
             settings = Settings(data_dir=work / f"data-{name}-{rnd}", model_dir=model_dir)
             before = os.getloadavg()[0]
             nodes = CONFIGS[name]
-            got = run_ray(settings, folder, nodes) if nodes else run_local(settings, folder)
+            got = (
+                run_ray(settings, folder, nodes, not args.no_pin)
+                if nodes
+                else run_local(settings, folder)
+            )
             report = got.pop("report")
             row_seconds = got.pop("seconds")
             row = {
