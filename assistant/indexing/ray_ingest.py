@@ -145,7 +145,15 @@ class RayReader:
             if not ahead:
                 return
             first = ahead.popleft()
-            yield as_read(first[0], self._ray.get(first[1])) if isinstance(first, tuple) else first
+            yield self._received(*first) if isinstance(first, tuple) else first
+
+    def _received(self, sha: str, ref: Any) -> Read | Exception:
+        """A parse task's result; a task Ray gave up on makes its file a skip (warned
+        about, not recorded, so the next run reads it again)."""
+        try:
+            return as_read(sha, self._ray.get(ref))
+        except Exception as exc:
+            return exc
 
     def _send(
         self, path: Any, root: Any, key: str, recorded: Callable[[str], str | None]
