@@ -19,7 +19,6 @@ losing a whole node needs spare CPUs elsewhere. Ray is imported here only, when 
 from __future__ import annotations
 
 import logging
-import socket
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
@@ -31,6 +30,7 @@ from assistant.errors import ClusterUnavailable
 from assistant.indexing.analysis import Analysed
 from assistant.indexing.batches import Docs
 from assistant.indexing.limits import Limits
+from assistant.indexing.ray_connect import auto_address, check_reachable
 from assistant.indexing.ray_stages import AnalyserActor, EncoderActor, portable_settings
 from assistant.indexing.reading import FileItem, Read, as_read, digest, file_bytes, parse
 from assistant.settings import Settings
@@ -38,32 +38,6 @@ from assistant.types import Article
 
 log = logging.getLogger(__name__)
 GROUP_CHARS = 20_000  # article text per analysis call: about 50 chunks
-
-
-def check_reachable(address: str, timeout: float, given: str | None = None) -> None:
-    """Fail fast unless something accepts TCP connections at ``address`` (HOST:PORT or
-    ray://HOST:PORT); "auto" and "local" are resolved by Ray itself.
-
-    :param given: the address as the user gave it, when ``address`` was found from it.
-    :raises ClusterUnavailable: the address is malformed or nothing answers in ``timeout``.
-    """
-    if address in ("auto", "local"):
-        return
-    target = address.removeprefix("ray://")
-    host, _, port = target.rpartition(":")
-    if not host or not port.isdigit():
-        raise ClusterUnavailable(
-            f"Ray address {address!r} is not HOST:PORT, ray://HOST:PORT, 'auto' or 'local'"
-        )
-    try:
-        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout):
-            pass
-    except OSError as exc:
-        named = f"{address} (found for {given!r})" if given else address
-        raise ClusterUnavailable(
-            f"cannot reach the Ray cluster at {named} ({exc.strerror or exc}); is it "
-            "running (`ray start --head`), and is the address right? Nothing was written."
-        ) from exc
 
 
 class RayAnalysis:
@@ -168,29 +142,6 @@ class RayReader:
         return sha, self._parse.remote(path, root, data, self.limits)
 
 
-def _auto_address() -> str:
-    """The cluster ``ray.init("auto")`` would join (RAY_ADDRESS, or the one ``ray start``
-    recorded on this machine), so a stale record fails fast instead of hanging.
-
-    :raises ClusterUnavailable: no cluster is running here.
-    """
-    from ray._private.services import canonicalize_bootstrap_address
-
-    try:
-        found = canonicalize_bootstrap_address("auto")
-    except Exception as exc:  # ConnectionError: none found
-        raise ClusterUnavailable(
-            f"no Ray cluster found for address 'auto' ({exc}); start one (`ray start "
-            "--head`) or give its address. Nothing was written."
-        ) from exc
-    if not found:
-        raise ClusterUnavailable(
-            "no Ray cluster found for address 'auto'; start one (`ray start --head`) or "
-            "give its address. Nothing was written."
-        )
-    return found
-
-
 def split_docs(docs: Docs, part_chunks: int) -> list[list[Any]]:
     """``docs`` in consecutive parts of about ``part_chunks`` chunks (a document is never
     split, so each part's sentence vectors are its documents' own)."""
@@ -242,7 +193,7 @@ class RayIngest:
         if ray.is_initialized():  # this process is already connected (tests, notebooks)
             return ray
         if self.address == "auto":  # the address Ray would use, checked as any other
-            check_reachable(_auto_address(), self.settings.ray_connect_timeout, "auto")
+            check_reachable(auto_address(), self.settings.ray_connect_timeout, "auto")
         local = self.address == "local"
         try:
             ray.init(

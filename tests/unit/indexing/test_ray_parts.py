@@ -14,7 +14,8 @@ import pytest
 
 from assistant.errors import ClusterUnavailable
 from assistant.indexing.limits import Limits
-from assistant.indexing.ray_ingest import RayAnalysis, RayReader, check_reachable, split_docs
+from assistant.indexing.ray_connect import check_reachable
+from assistant.indexing.ray_ingest import RayAnalysis, RayReader, split_docs
 from assistant.indexing.reading import InlineReader, Read, digest, parse
 from assistant.types import Article
 
