@@ -17,7 +17,9 @@ paragraphs as one JSONL file, converted at run time under ``--work-dir`` (never 
 repository). Each configuration ingests them into a fresh data dir; the figure is the
 ingest alone (parse, analyse, embed, write Chroma + catalog, build BM25), after the model
 (and, for Ray, the cluster and every actor) is up: those start-up times are printed
-apart. The Ray rows also say how long the driver waited for the encoders
+apart. Every row also gives the CPU time the ingest used (this process and all its
+descendants: the local pipeline, or the driver and the whole Ray cluster), which a busy
+machine hardly changes; the Ray rows say how long the driver waited for the encoders
 (``encode_wait_s``): the rest of the ingest is planning, analysis waits and writes.
 """
 
@@ -39,6 +41,36 @@ from assistant.settings import PROJECT_ROOT, Settings
 from bench.ingest_speed import KORQUAD, corpus
 from bench.perf import peak_rss_mb
 
+
+def tree_cpu() -> dict[int, float]:
+    """CPU seconds (user + system) of this process and every descendant, by pid: the
+    local pipeline, or the driver with the whole Ray cluster it started (``Cluster``
+    nodes are its children). Busy neighbours on the machine slow the wall clock but
+    hardly change this, so it shows what the work itself costs."""
+    parents: dict[int, int] = {}
+    used: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        pid = int(stat.parent.name)
+        parents[pid] = int(fields[1])
+        used[pid] = (int(fields[11]) + int(fields[12])) / tick
+    mine, todo = set(), [os.getpid()]
+    while todo:
+        pid = todo.pop()
+        mine.add(pid)
+        todo.extend(p for p, parent in parents.items() if parent == pid and p not in mine)
+    return {pid: used[pid] for pid in mine if pid in used}
+
+
+def cpu_since(before: dict[int, float]) -> float:
+    """CPU seconds the process tree used since ``before`` (new processes from zero)."""
+    return sum(t - before.get(pid, 0.0) for pid, t in tree_cpu().items())
+
+
 # nodes (CPUs each) of the Ray cluster; local has none
 CONFIGS: dict[str, tuple[int, ...]] = {
     "local": (),
@@ -54,10 +86,12 @@ def run_local(settings: Settings, folder: Path) -> dict[str, Any]:
     with Assistant(settings) as qa:
         qa.embedder.embed_passages(["준비 운동"])  # first-call costs out of the figure
         startup = time.perf_counter() - loading
+        cpu = tree_cpu()
         started = time.perf_counter()
         report = qa.ingest([folder], progress=False)
         seconds = time.perf_counter() - started
-    return {"report": report, "seconds": seconds, "startup_s": startup}
+        used = cpu_since(cpu)
+    return {"report": report, "seconds": seconds, "startup_s": startup, "cpu_s": used}
 
 
 def run_ray(
@@ -106,9 +140,11 @@ def run_ray(
 
             workers.encode = timed  # type: ignore[method-assign]
             startup = time.perf_counter() - loading
+            cpu = tree_cpu()
             started = time.perf_counter()
             report = qa.ingest([folder], progress=False, cluster=workers)
             seconds = time.perf_counter() - started
+            used = cpu_since(cpu)
             encoders = len(workers.encoders)
     finally:
         ray.shutdown()
@@ -118,6 +154,7 @@ def run_ray(
         "report": report,
         "seconds": seconds,
         "startup_s": startup,
+        "cpu_s": used,
         "encoders": encoders,
         "encode_wait_s": round(waited[0], 2),
     }
@@ -159,6 +196,8 @@ def main() -> None:
                 "seconds": round(row_seconds, 2),
                 "chunks_per_s": round(report.chunks_embedded / row_seconds, 2),
                 "startup_s": round(got.pop("startup_s"), 2),
+                "cpu_s": round(got["cpu_s"], 1),
+                "cpu_ms_per_chunk": round(1000 * got.pop("cpu_s") / report.chunks_embedded, 1),
                 "load_before": round(before, 2),
                 "load_after": round(os.getloadavg()[0], 2),
                 "driver_peak_rss_mb": round(peak_rss_mb()),
@@ -167,9 +206,10 @@ def main() -> None:
             results[name].append(row)
             print(f"round {rnd + 1} {name:8s} {row}", flush=True)
     best = {name: max(r["chunks_per_s"] for r in rows) for name, rows in results.items()}
-    print("\nconfiguration  best chunks/s")
+    cost = {name: min(r["cpu_ms_per_chunk"] for r in rows) for name, rows in results.items()}
+    print("\nconfiguration  best chunks/s  least CPU ms/chunk")
     for name, value in best.items():
-        print(f"{name:12s} {value:10.1f}")
+        print(f"{name:12s} {value:10.1f} {cost[name]:14.1f}")
     ratios = {}
     if "local" in best and "ray-1x2" in best:
         ratios["ray-1x2 / local"] = best["ray-1x2"] / best["local"]
