@@ -4,13 +4,15 @@
         --work-dir /work/bench-data/wt11r --json /work/bench-data/wt11r/ray_ingest.json
 
 Configurations (``--configs``): ``local`` is ``assistant ingest`` as shipped (OpenVINO on
-every core, analysis in the loop); ``ray-1x2`` a one-node Ray cluster of 2 CPUs;
-``ray-1x1`` one node of 1 CPU; ``ray-2x1`` two nodes of 1 CPU each. The nodes are real
-Ray nodes (``ray.cluster_utils.Cluster``) on this machine (its own address: see
-tests/integration/cluster/conftest.py), so "two nodes" share its two cores. A node of
-1 CPU is pinned to a core of its own (``sched_setaffinity``, inherited by the node's processes;
-the head's core is shared with the driver, as on a real head node), so ``ray-1x1`` is a
-one-core machine and ``ray-2x1`` two one-core machines; ``--no-pin`` leaves them free.
+every core, analysis in the loop); ``ray-1x2`` a one-node Ray cluster of 2 CPUs (two
+encoders of 1 CPU); ``ray-1x1`` one node of 1 CPU; ``ray-2x1`` two nodes of 1 CPU each;
+``ray-1x2-one`` (not run by default) one node of 2 CPUs with one encoder of 2 CPUs. The
+nodes are real Ray nodes (``ray.cluster_utils.Cluster``) on this machine (its own
+address: see tests/integration/cluster/conftest.py), so "two nodes" share its two cores.
+A node of 1 CPU is pinned to a core of its own (``sched_setaffinity``, inherited by the
+node's processes; the head's core is shared with the driver, as on a real head node), so
+``ray-1x1`` is a one-core machine and ``ray-2x1`` two one-core machines; ``--no-pin``
+leaves them free.
 
 The texts are ``ingest_speed.corpus``: the first ``--paragraphs`` KorQuAD 1.0 dev
 paragraphs as one JSONL file, converted at run time under ``--work-dir`` (never in the
@@ -72,11 +74,12 @@ def cpu_since(before: dict[int, float]) -> float:
 
 
 # nodes (CPUs each) of the Ray cluster; local has none
-CONFIGS: dict[str, tuple[int, ...]] = {
-    "local": (),
-    "ray-1x2": (2,),
-    "ray-1x1": (1,),
-    "ray-2x1": (1, 1),
+CONFIGS: dict[str, tuple[tuple[int, ...], dict[str, Any]]] = {
+    "local": ((), {}),
+    "ray-1x2": ((2,), {}),  # two encoders of 1 CPU (ray_encoder_cpus = 1, the default)
+    "ray-1x2-one": ((2,), {"ray_encoder_cpus": 2}),  # one encoder of 2 CPUs
+    "ray-1x1": ((1,), {}),
+    "ray-2x1": ((1, 1), {}),
 }
 
 
@@ -164,7 +167,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--paragraphs", type=int, default=600)
     parser.add_argument("--rounds", type=int, default=1)
-    parser.add_argument("--configs", default=",".join(CONFIGS))
+    parser.add_argument("--configs", default="local,ray-1x2,ray-1x1,ray-2x1")
     parser.add_argument("--work-dir", type=Path, default=Path("/work/bench-data/wt11r"))
     parser.add_argument("--korquad", type=Path, default=KORQUAD)
     parser.add_argument("--model-dir", type=Path, default=PROJECT_ROOT / ".data" / "models")
@@ -180,9 +183,10 @@ def main() -> None:
     results: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
     for rnd in range(args.rounds):
         for name in names:  # alternating, so a change in the machine's load hits all
-            settings = Settings(data_dir=work / f"data-{name}-{rnd}", model_dir=model_dir)
+            nodes, overrides = CONFIGS[name]
+            data = work / f"data-{name}-{rnd}"
+            settings = Settings(data_dir=data, model_dir=model_dir, **overrides)
             before = os.getloadavg()[0]
-            nodes = CONFIGS[name]
             got = (
                 run_ray(settings, folder, nodes, not args.no_pin)
                 if nodes
