@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -18,7 +17,9 @@ import pytest
 from assistant.evaluation.cases import load_cases
 from assistant.pipeline.service import Assistant
 from tests.fixtures.cli import run_cli
+from tests.fixtures.net import free_port
 from tests.fixtures.paths import CORPUS, SEED, make_settings
+from tests.integration.test_store import chroma_server  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.cluster
 ray = pytest.importorskip("ray", reason="needs the cluster extra: pip install '.[cluster]'")
@@ -96,6 +97,22 @@ def test_ray_ingest_equals_local(ray_cluster: str, local: dict, tmp_path: Path) 
         assert answers(qa) == local["answers"]
 
 
+@pytest.mark.server
+def test_ray_ingest_into_a_chroma_server_equals_local(
+    ray_cluster: str,
+    local: dict,
+    tmp_path: Path,
+    chroma_server: tuple,  # noqa: F811
+) -> None:
+    """The driver writes through the same Store API whatever Chroma it has."""
+    _, port = chroma_server
+    settings = make_settings(tmp_path / "data", chroma_host="127.0.0.1", chroma_port=port)
+    with RayIngest(settings, ray_cluster) as cluster, Assistant(settings) as qa:
+        report = qa.ingest([CORPUS], progress=False, cluster=cluster)
+        assert counts(report) == counts(local["report"])
+        assert_same(local["index"], snapshot(qa))
+
+
 def test_killed_encoder_is_retried(ray_cluster: str, local: dict, tmp_path: Path) -> None:
     """SIGKILL an encoder actor's process once its first part is sent: Ray restarts it,
     retries its calls, and the index is still exactly the local one."""
@@ -123,15 +140,9 @@ def test_killed_encoder_is_retried(ray_cluster: str, local: dict, tmp_path: Path
         assert answers(qa) == local["answers"]
 
 
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.parametrize("address", ["127.0.0.1:{port}", "ray://127.0.0.1:{port}"])
 def test_unreachable_address_fails_fast_and_writes_nothing(tmp_path: Path, address: str) -> None:
-    address = address.format(port=closed_port())
+    address = address.format(port=free_port())
     data = tmp_path / "data"
     started = time.monotonic()
     result = run_cli(data, "ingest", str(CORPUS), "--ray", address, "-q")
