@@ -81,7 +81,8 @@ class EncoderActor:
     """The e5 passage encoder, loaded once, on ``threads`` CPU threads.
 
     :param settings: from ``portable_settings``: model, backend, prefixes, batch size.
-    :param threads: the actor's CPUs; OpenVINO compiles for them, torch is told them.
+    :param threads: the actor's CPUs; OpenVINO compiles for them (its threads not pinned
+        to cores, which the actors of one node would share), torch is told them.
     """
 
     def __init__(self, settings: Settings, threads: int) -> None:
@@ -91,7 +92,8 @@ class EncoderActor:
             import torch
 
             torch.set_num_threads(threads)  # this actor's own process
-        encoder = load_encoder(settings, model_folder(settings), threads)
+        # unpinned: OpenVINO would pin every actor on a node to the same first cores
+        encoder = load_encoder(settings, model_folder(settings), threads, pin=False)
         self.embedder = Embedder(settings, encoder=encoder)
 
     def encode(self, docs: Sequence[tuple[Article, str, Sequence[Chunk]]]) -> tuple[Any, Any]:
