@@ -49,6 +49,11 @@ class ModelPreparationError(AssistantError):
     """The default embedding model cannot be built (missing package, bad file, failed check)."""
 
 
+class ClusterUnavailable(AssistantError):
+    """The Ray cluster an ingest was pointed at cannot be reached or used (or Ray is not
+    installed); the message names the address. Nothing was written."""
+
+
 class LLMError(AssistantError):
     """A generative answerer's server failed, timed out or is not configured."""
 

@@ -86,6 +86,28 @@ class Settings(BaseSettings):
         "(0: all in this process, measured fastest on 2 cores: BENCHMARKS.md).",
     )
 
+    # --- distributed ingest (Ray, the optional ``cluster`` extra) -----------------------
+    ray_address: str | None = Field(
+        None,
+        description="Ingest on Ray: 'auto' (the cluster this machine belongs to), 'local' "
+        "(a private Ray started for the run), HOST:PORT or ray://HOST:PORT; unset: no Ray.",
+    )
+    ray_connect_timeout: float = Field(
+        10.0, gt=0, le=25, description="Seconds to reach the Ray address before giving up."
+    )
+    ray_encoder_cpus: int = Field(
+        1, ge=1, le=64, description="CPUs (and encoder threads) of each Ray encoder actor."
+    )
+    ray_encoders: int = Field(
+        0, ge=0, le=1024, description="Encoder actors (0: as many as the cluster's CPUs hold)."
+    )
+    ray_part_chunks: int = Field(
+        64, ge=1, description="Chunks per encoding call sent to one Ray encoder actor."
+    )
+    ray_retries: int = Field(
+        3, ge=0, description="Restarts of a dead Ray worker, and retries of its work."
+    )
+
     # --- embeddings --------------------------------------------------------------------
     embedding_model: str = Field(
         DEFAULT_MODEL,

@@ -42,6 +42,10 @@ class Analysis(Protocol):
         """Start analysing ``article``."""
         ...
 
+    def flush(self) -> None:
+        """Start whatever ``submit`` is still holding back (a writer is about to wait)."""
+        ...
+
     def close(self) -> None:
         """Stop what was started (queued work is dropped)."""
         ...
@@ -66,6 +70,9 @@ class InlineAnalysis:
         except Exception as exc:
             done.set_exception(exc)
         return done
+
+    def flush(self) -> None:
+        """Nothing is held back."""
 
     def close(self) -> None:
         """Nothing to stop."""
@@ -113,6 +120,9 @@ class WorkerAnalysis:
     def submit(self, article: Article) -> Future[Analysed]:
         """Queue ``article`` for a worker."""
         return self._pool.submit(_run, article)
+
+    def flush(self) -> None:
+        """Nothing is held back: every article is queued as it comes."""
 
     def close(self) -> None:
         """Stop the workers without waiting for queued articles."""

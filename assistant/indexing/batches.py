@@ -13,11 +13,13 @@ the catalog lacks.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING
 
+import numpy as np
 from tqdm import tqdm
 
 from assistant.errors import UnreadableFile
@@ -32,6 +34,10 @@ if TYPE_CHECKING:
     from assistant.models.embedder import Embedder
 
 log = logging.getLogger(__name__)
+Docs = Sequence[tuple[Article, str, Sequence[Chunk]]]
+# (article, file key, chunks) per document, and a progress callback → chunk and sentence
+# vectors in ``embed_documents``' order: the step a local or a distributed ingest plugs in
+Encode = Callable[[Docs, Callable[[int], object]], tuple[np.ndarray, np.ndarray]]
 CHARS_PER_CHUNK = 400  # a first guess of an article's chunks, for the progress total
 
 
@@ -63,12 +69,14 @@ class BatchWriter:
     """Embeds and stores batches in the order given, one batch behind.
 
     :param store: where batches go.
-    :param embedder: embeds the chunks (and their sentences).
+    :param embedder: embeds the chunks (and their sentences) unless ``encode`` is given.
     :param report: the run's report, counted up as batches are written.
     :param warn: told about a file whose analysis failed (it is skipped, its old version
         kept).
     :param bar: the chunk progress bar: its total is estimated as articles arrive and
         corrected once they are analysed.
+    :param encode: the vectors of a batch's chunks and sentences, in the order
+        ``embed_documents`` gives them (default: ``embed_documents`` with ``embedder``).
     """
 
     def __init__(
@@ -78,9 +86,10 @@ class BatchWriter:
         report: IngestReport,
         warn: Callable[[str], None],
         bar: tqdm,
+        encode: Encode | None = None,
     ) -> None:
         self.store = store
-        self.embedder = embedder
+        self.encode: Encode = encode or partial(embed_documents, embedder)
         self.report = report
         self.warn = warn
         self.bar = bar
@@ -131,7 +140,7 @@ class BatchWriter:
         files = {k: v for k, v in batch.files.items() if k not in failed}
         if not docs and not files:
             return
-        chunk_vecs, sentence_vecs = embed_documents(self.embedder, docs, self.bar.update)
+        chunk_vecs, sentence_vecs = self.encode(docs, self.bar.update)
         self.store.add(docs, chunk_vecs, sentence_vecs, terms, files)
         self.report.chunks_embedded += len(chunk_vecs)
         self.report.sentences_embedded += len(sentence_vecs)

@@ -7,7 +7,6 @@ batches, each committed to the catalog only after Chroma holds its vectors.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -17,18 +16,18 @@ from pathlib import Path
 from tqdm import tqdm
 
 from assistant.indexing.analysis import Analysis, InlineAnalysis, WorkerAnalysis
-from assistant.indexing.batches import Batch, BatchWriter, skip_reason
+from assistant.indexing.batches import Batch, BatchWriter, Encode, skip_reason
 from assistant.indexing.chunking import Chunker
-from assistant.indexing.corpus import load_file
 from assistant.indexing.files import find_files
 from assistant.indexing.limits import Limits
+from assistant.indexing.reading import InlineReader, Read, Reader
 from assistant.indexing.report import IngestReport
 from assistant.indexing.sources import absolute, check_name, folder_root, scope, source_for
 from assistant.models.embedder import Embedder
 from assistant.storage.keys import file_key, key_path, path_text
 from assistant.storage.store import Store
 from assistant.text.korean import KoreanAnalyzer
-from assistant.types import CHUNKING_VERSION, Article
+from assistant.types import Article
 
 log = logging.getLogger(__name__)
 BATCH_CHARS = 100_000  # article text per batch: about 250 chunks of 200 tokens
@@ -60,6 +59,12 @@ class Ingester:
         it in this process, between batches.
     :param workers_after: articles analysed in this process before the workers start, so
         a small run (an upload) does not wait for them to load.
+    :param analysis: where articles are analysed instead (e.g. Ray tasks); ``workers`` is
+        then unused. The ingester does not close it.
+    :param encode: how a batch's chunks and sentences are embedded instead of with
+        ``embedder`` (e.g. a Ray actor pool); ``embedder`` still names the model.
+    :param reader: how files are read and parsed instead of one by one here (e.g. ahead,
+        on Ray workers); the comparison with the store stays here, in order.
     """
 
     def __init__(
@@ -72,6 +77,9 @@ class Ingester:
         *,
         workers: int = 0,
         workers_after: int = 32,
+        analysis: Analysis | None = None,
+        encode: Encode | None = None,
+        reader: Reader | None = None,
     ) -> None:
         self.store = store
         self.embedder = embedder
@@ -80,6 +88,9 @@ class Ingester:
         self.limits = limits or Limits()
         self.workers = workers
         self.workers_after = workers_after
+        self.analysis = analysis
+        self.encode = encode
+        self.reader = reader or InlineReader(self.limits)
 
     def run(
         self,
@@ -135,16 +146,24 @@ class Ingester:
         claimed: dict[str, str] = {}  # doc_id → file, to warn about duplicates
         bar = tqdm(found, desc="files", unit="file", disable=not progress)
         chunk_bar = tqdm(desc="embedded", unit="chunk", total=0, disable=not progress, position=1)
-        writer = BatchWriter(self.store, self.embedder, report, _warn, chunk_bar)
-        analysis: Analysis = InlineAnalysis(self.chunker, self.analyzer)
+        writer = BatchWriter(self.store, self.embedder, report, _warn, chunk_bar, self.encode)
+        analysis: Analysis = self.analysis or InlineAnalysis(self.chunker, self.analyzer)
         submitted = 0
         batch = Batch()
+        reads = self.reader.read(
+            [(f, root, key) for (f, root), key in zip(found, keys, strict=True)],
+            self.store.file_sha,
+        )
         try:
-            for (f, root), key in zip(bar, keys, strict=True):
+            for (f, root), key, read in zip(bar, keys, reads, strict=True):
                 report.files += 1
                 bar.set_postfix_str(path_text(f.name)[-40:], refresh=True)
                 try:
-                    plan = self._plan(f, root, names[root], key, claimed, in_run, _warn)
+                    if isinstance(read, Exception):
+                        raise read
+                    for message in read.warnings:
+                        _warn(message)
+                    plan = self._plan(read, names[root], key, claimed, in_run, _warn)
                 except Exception as exc:  # one bad file costs that file, never the run
                     log.debug("skipped %s", path_text(f), exc_info=True)
                     _warn(f"skipped {path_text(f)}: {skip_reason(exc)}")
@@ -158,20 +177,23 @@ class Ingester:
                     continue  # the file's bytes are unchanged
                 batch.forget.append((key, [a.doc_id for a in plan.todo] + plan.dropped))
                 for article in plan.todo:
-                    if submitted == self.workers_after and self.workers:
+                    if submitted == self.workers_after and self.workers and not self.analysis:
                         analysis = WorkerAnalysis(self.chunker, self.workers)
                     batch.add(article, key, analysis.submit(article))
                     writer.expect(article)
                     submitted += 1
                     if batch.chars >= BATCH_CHARS:  # a big JSONL file is written as it goes
+                        analysis.flush()
                         writer.push(batch)
                         batch = Batch()
                 # a file is recorded with (or after) its last documents, never before them
                 batch.files[key] = (plan.sha, plan.ids)
+            analysis.flush()
             writer.push(batch)
             writer.finish()
         finally:
-            analysis.close()
+            if analysis is not self.analysis:
+                analysis.close()
         chunk_bar.close()
         self.store.lexical(wait=True)  # rebuild BM25 now rather than on the first question
         report.seconds = time.perf_counter() - started
@@ -179,26 +201,23 @@ class Ingester:
 
     def _plan(
         self,
-        f: Path,
-        root: Path,
+        read: Read,
         source: str,
         key: str,
         claimed: dict[str, str],
         in_run: set[str],
         warn: Callable[[str], None],
     ) -> _Plan:
-        """Read, parse and compare one file with the store; nothing is written.
+        """Compare one read file with the store; nothing is written.
 
         :param claimed: doc_id → file key, for the ids files earlier in this run hold.
         :param in_run: the keys of every file in this run.
         """
-        self.limits.check_size(f.stat().st_size, path_text(f))
-        data = f.read_bytes()
-        sha = file_digest(data)
-        if self.store.file_sha(key) == sha:
+        sha = read.sha
+        if read.articles is None:  # the bytes the store recorded
             ids = self.store.file_doc_ids(key)
             return _Plan(sha, ids, claims=dict.fromkeys(ids, key), counts=(0, 0, len(ids)))
-        loaded = [scope(a, source) for a in load_file(f, root, warn, limits=self.limits, data=data)]
+        loaded = [scope(a, source) for a in read.articles]
         articles, claims = self._dedupe(loaded, key, claimed, in_run, warn)
         ids = [a.doc_id for a in articles]
         known = self.store.doc_hashes(ids)
@@ -257,9 +276,3 @@ class Ingester:
             for d in doc_ids
             if claimed.get(d, key) == key and (d not in listed or listed[d][1] == key)
         ]
-
-
-def file_digest(data: bytes) -> str:
-    """What a file is recorded with: its sha256 and ``CHUNKING_VERSION``, so an index
-    chunked by an earlier version reads every file again at its next ingest."""
-    return f"{hashlib.sha256(data).hexdigest()}.v{CHUNKING_VERSION}"

@@ -59,22 +59,41 @@ def ingest(
     rebuild: Annotated[bool, typer.Option(help="Drop the index and embed everything")] = False,
     source: Annotated[str | None, typer.Option(help="Source name (default: the folder's)")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar")] = False,
+    ray: Annotated[
+        str | None,
+        typer.Option(
+            "--ray",
+            metavar="ADDRESS",
+            help="Parse, analyse and embed on Ray: auto (this machine's cluster), local (a "
+            "private one), HOST:PORT or ray://HOST:PORT; default: ray_address. Needs the "
+            "cluster extra.",
+        ),
+    ] = None,
 ) -> None:
     """Add, update and remove articles; unchanged ones are not embedded again."""
     if missing := [p for p in paths if not p.exists()]:
         fail(f"no such file or folder: {', '.join(map(str, missing))}")
     s = settings(ctx)
-    from assistant.errors import IndexMismatch, StoreUnavailable
+    from assistant.errors import ClusterUnavailable, IndexMismatch, StoreUnavailable
     from assistant.storage.repair import reset_index
 
+    address = ray or s.ray_address
+    cluster = None
     try:
+        if address is not None:  # reached before the index is opened: a bad one writes nothing
+            from assistant.indexing.ray_ingest import RayIngest
+
+            cluster = RayIngest(s, address)
         if rebuild:  # emptied before opening, so damage cannot stop the rebuild
             for note in reset_index(s):
                 warn(note)
         qa = _assistant(s, s.embedding_threads)
-        report = qa.ingest(paths, source=source, progress=not quiet, warn=warn)
-    except (StoreUnavailable, IndexMismatch, ValueError) as exc:  # ValueError: --source
-        fail(str(exc))
+        report = qa.ingest(paths, source=source, progress=not quiet, warn=warn, cluster=cluster)
+    except (StoreUnavailable, IndexMismatch, ClusterUnavailable, ValueError) as exc:
+        fail(str(exc))  # ValueError: --source
+    finally:
+        if cluster is not None:
+            cluster.close()
     out.print(report.summary())
 
 

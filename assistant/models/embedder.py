@@ -80,11 +80,15 @@ def pooling_mode(folder: Path) -> str:
     return "mean"
 
 
-def load_encoder(settings: Settings, folder: Path, threads: int | None) -> TokenEncoder:
+def load_encoder(
+    settings: Settings, folder: Path, threads: int | None, *, pin: bool = True
+) -> TokenEncoder:
     """The runtime ``settings.embedding_backend`` names, over the model in ``folder``.
 
     :param threads: CPU threads per call for runtimes that take them at load (OpenVINO);
         torch's are process-wide and set by the entry point.
+    :param pin: whether OpenVINO may pin its threads to cores (not when several encoder
+        processes share the machine).
     """
     backend = settings.embedding_backend
     if backend == "torch":
@@ -92,7 +96,7 @@ def load_encoder(settings: Settings, folder: Path, threads: int | None) -> Token
     if backend.startswith("openvino-"):
         from assistant.models.openvino_encoder import OpenVinoEncoder, export_openvino
 
-        return OpenVinoEncoder(export_openvino(folder), backend.split("-", 1)[1], threads)
+        return OpenVinoEncoder(export_openvino(folder), backend.split("-", 1)[1], threads, pin=pin)
     raise ValueError(f"unknown embedding_backend {backend!r}")
 
 

@@ -125,9 +125,18 @@ class OpenVinoEncoder:
     :param model_file: the exported ``model.xml``.
     :param precision: "bf16" or "f32" inference precision.
     :param threads: CPU threads per inference (None: OpenVINO's choice, every core).
+    :param pin: let OpenVINO pin its threads to cores. Off where several encoder
+        processes share a machine (Ray actors): each would pin to the same first cores.
     """
 
-    def __init__(self, model_file: Path, precision: str = "bf16", threads: int | None = None):
+    def __init__(
+        self,
+        model_file: Path,
+        precision: str = "bf16",
+        threads: int | None = None,
+        *,
+        pin: bool = True,
+    ):
         import openvino as ov
 
         self.name = f"openvino-{precision}"
@@ -138,6 +147,8 @@ class OpenVinoEncoder:
         }
         if threads:
             config["INFERENCE_NUM_THREADS"] = threads
+        if not pin:
+            config["ENABLE_CPU_PINNING"] = False
         compiled = ov.Core().compile_model(str(model_file), "CPU", config)
         self._request = compiled.create_infer_request()
 

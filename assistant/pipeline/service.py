@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant.answering.extractive import ExtractiveAnswerer
 from assistant.answering.llm.factory import build_answerers
@@ -34,6 +34,9 @@ from assistant.text.korean import KoreanAnalyzer
 from assistant.text.messages import Messages
 from assistant.text.tokens import cl100k
 from assistant.types import Answer
+
+if TYPE_CHECKING:
+    from assistant.indexing.ray_ingest import RayIngest
 
 
 class Assistant:
@@ -115,12 +118,16 @@ class Assistant:
         source: str | None = None,
         progress: bool = True,
         warn: Callable[[str], None] | None = None,
+        cluster: RayIngest | None = None,
     ) -> IngestReport:
         """Index new and changed articles under ``paths``; drop those of deleted files.
 
         Each folder is its own source (``source``, or the folder's name), so document ids
         never collide across folders; a file that cannot be read or is over a limit
         (``ingest_max_*``) is skipped with a warning and the rest is ingested.
+
+        :param cluster: parse, analyse and embed on this Ray cluster (``indexing.ray_ingest``);
+            the plan and the writes stay here, so the index is the same as a local run's.
         """
         limits = Limits.from_settings(self.settings)
         ingester = Ingester(
@@ -130,6 +137,9 @@ class Assistant:
             self.analyzer,
             limits,
             workers=self.settings.ingest_workers,
+            analysis=cluster.analysis() if cluster else None,
+            encode=cluster.encode if cluster else None,
+            reader=cluster.reader(limits) if cluster else None,
         )
         with self.store.writing():  # an ingest in another process waits for this one
             return ingester.run(paths, source=source, progress=progress, warn=warn)
