@@ -52,6 +52,12 @@ class LexicalCache:
         self._lock = threading.Lock()
         self._index: tuple[int, LexicalIndex] | None = None  # (epoch, index)
         self._building: threading.Thread | None = None
+        self._closed = False
+
+    def close(self) -> None:
+        """Stop caring about a background rebuild still running (the store is closing);
+        it ends at its next read of the closed catalog, quietly."""
+        self._closed = True
 
     def drop(self) -> None:
         """Forget the index held (the catalog was emptied)."""
@@ -104,7 +110,8 @@ class LexicalCache:
                     self._index = (epoch, index)
                 log.info("BM25 index rebuilt in the background (generation %d)", gen)
             except Exception as exc:  # the old index keeps serving; the next question retries
-                log.warning("the BM25 index could not be rebuilt: %s", exc)
+                if not self._closed:
+                    log.warning("the BM25 index could not be rebuilt: %s", exc)
 
         self._building = threading.Thread(target=rebuild, name="bm25-rebuild", daemon=True)
         self._building.start()

@@ -87,6 +87,7 @@ class Store:
         if self._closed:
             return
         self._closed = True
+        self._lexical.close()
         self._access.close()
 
     def __enter__(self) -> Store:
