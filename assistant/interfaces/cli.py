@@ -97,6 +97,25 @@ def ingest(
     out.print(report.summary())
 
 
+@app.command()
+def snapshot(
+    ctx: typer.Context,
+    dest: Annotated[Path, typer.Argument(help="The new replica's data dir (empty)")],
+) -> None:
+    """Copy this replica's cache of the Chroma server's index into DEST, so a replica
+    started there begins from it (only later changes are read from the server)."""
+    s = settings(ctx)
+    from assistant.errors import StoreUnavailable
+    from assistant.storage.store import Store
+
+    try:
+        with Store(s) as store:
+            target = store.snapshot(dest)
+    except (StoreUnavailable, ValueError) as exc:
+        fail(str(exc))
+    out.print(f"snapshot in {target}: start the new replica with its data dir {dest}")
+
+
 def _parse_date(value: str | None) -> date | None:
     if value is None:
         return None

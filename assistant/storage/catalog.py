@@ -9,6 +9,7 @@ run, never less (``store``). With a Chroma server this is a cache of it (``mirro
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -66,6 +67,15 @@ class Catalog(SentenceRows, Export):
         self._db = sqlite_file.connect(path, read_only=self.read_only)
         if not self.read_only:
             self._db.executescript(SCHEMA)
+
+    def backup(self, path: Path) -> None:
+        """Copy the catalog, consistent, into a new file at ``path`` (SQLite's online
+        backup: other connections may go on writing meanwhile)."""
+        target = sqlite3.connect(path)
+        try:
+            self._db.backup(target)
+        finally:
+            target.close()
 
     def integrity_problem(self) -> str | None:
         """What SQLite's ``quick_check`` finds wrong with the whole file, or None."""

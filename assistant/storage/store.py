@@ -16,6 +16,7 @@ holds the write lock for writes and keeps this process's view current for reads.
 from __future__ import annotations
 
 import logging
+import shutil
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
@@ -315,6 +316,29 @@ class Store:
                 return 0
             with self._access.write_step():
                 return move_sentence_vectors(self.catalog, self.vectors)
+
+    def snapshot(self, data_dir: Path) -> Path:
+        """Copy this replica's cache of a Chroma server's index (the catalog, consistent,
+        and the BM25 files) into ``data_dir``: a replica started there syncs only what was
+        logged since, instead of reading the whole catalog. Returns the folder written.
+
+        :raises ValueError: no Chroma server is set, or the folder holds an index already.
+        """
+        if self._access.server is None:
+            raise ValueError(
+                "a snapshot is a replica's cache of a Chroma server's index; without a "
+                "server, copy the whole data dir (stopped) instead"
+            )
+        target = data_dir / self.folder.relative_to(self.settings.data_dir)
+        if (target / self.faults.catalog.name).exists():
+            raise ValueError(f"{target} already holds an index; choose an empty folder")
+        self.refresh()
+        with self.faults.translated():
+            target.mkdir(parents=True, exist_ok=True)
+            self.catalog.backup(target / self.faults.catalog.name)
+            if (self.folder / "bm25").is_dir():  # checked against the catalog when loaded
+                shutil.copytree(self.folder / "bm25", target / "bm25")
+        return target
 
     def documents(self) -> Iterator[tuple[str, str, str]]:
         """(doc_id, title, source) for every indexed document."""

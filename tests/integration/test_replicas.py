@@ -205,3 +205,43 @@ def test_a_replica_started_before_its_server_comes_up_by_itself(tmp_path: Path) 
     finally:
         replica.stop()
         server.stop()
+
+
+def test_a_snapshot_starts_a_new_replica_without_reading_the_whole_catalog(
+    chroma: ChromaServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    server = {"chroma_host": "127.0.0.1", "chroma_port": chroma.port, "collection": "snap"}
+    writer = Assistant(make_settings(tmp_path / "writer", **server))
+    try:
+        assert writer.ingest([CORPUS], progress=False).new == 8
+        done = run_cli(
+            tmp_path / "writer",
+            "snapshot",
+            str(tmp_path / "new"),
+            env={**_env(tmp_path / "writer", chroma), "ASSISTANT_COLLECTION": "snap"},
+        )
+        assert done.returncode == 0, done.stderr
+        again = run_cli(
+            tmp_path / "writer",
+            "snapshot",
+            str(tmp_path / "new"),
+            env={**_env(tmp_path / "writer", chroma), "ASSISTANT_COLLECTION": "snap"},
+        )
+        assert again.returncode != 0 and "already holds an index" in again.stderr
+        caplog.set_level("INFO", logger="assistant.storage.mirror")
+        replica = Assistant(make_settings(tmp_path / "new", **server))
+        try:
+            assert "reading the whole catalog" not in caplog.text
+            assert replica.store.counts() == writer.store.counts()
+            question = "러시아의 평양 주재 대사는 누구였나?"
+            first, second = writer.ask(question), replica.ask(question)
+            assert first.text == second.text and "마체고라" in second.text
+        finally:
+            replica.close()
+        empty = Assistant(make_settings(tmp_path / "empty", **server))  # the check can fail
+        empty.close()
+        assert "reading the whole catalog" in caplog.text
+    finally:
+        writer.close()
+    plain = run_cli(tmp_path / "plain", "snapshot", str(tmp_path / "x"))
+    assert plain.returncode != 0 and "without a server" in plain.stderr
