@@ -78,6 +78,7 @@ def start_chroma(folder: Path) -> tuple[subprocess.Popen[bytes], int]:
             return proc, port
         except Exception:
             time.sleep(0.3)
+    proc.kill()
     raise SystemExit("chroma run did not start")
 
 
