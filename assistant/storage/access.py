@@ -40,7 +40,7 @@ from assistant.storage.server_catalog import ServerCatalog
 from assistant.storage.server_lease import ServerLease
 from assistant.storage.vectors import VectorIndex
 from assistant.storage.write_lock import WriteLock
-from assistant.storage.writes import LocalWrites, ServerWrites, Writes
+from assistant.storage.writes import ServerWrites, Writes
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -94,7 +94,7 @@ class Access:
         """Where catalog writes go: the server's catalog, or the local one."""
         if self.server is not None:
             return ServerWrites(self.server, self.catalog)
-        return LocalWrites(self.catalog)
+        return self.catalog
 
     def _sync(self) -> bool:
         assert self.server is not None

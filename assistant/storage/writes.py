@@ -1,9 +1,10 @@
 """Where the store's catalog writes go: the local catalog, or the Chroma server's.
 
-Embedded, the local SQLite catalog is the record and writes go straight to it. With a
-Chroma server the server is the record (``server_catalog``): each write becomes one
-logged change there, and the local catalog then catches up through the same ``sync``
-every replica uses, so the writer's cache and the others' cannot drift apart.
+Embedded, the local SQLite catalog is the record and writes go straight to it (``Catalog``
+itself is a ``Writes``). With a Chroma server the server is the record
+(``server_catalog``): each write becomes one logged change there, and the local catalog
+then catches up through the same ``sync`` every replica uses, so the writer's cache and the
+others' cannot drift apart.
 """
 
 from __future__ import annotations
@@ -48,42 +49,6 @@ class Writes(Protocol):
     def clear(self) -> None:
         """Unlist everything."""
         ...
-
-
-class LocalWrites:
-    """Writes to the local catalog, which is the record (no Chroma server).
-
-    :param catalog: the open catalog.
-    """
-
-    def __init__(self, catalog: Catalog) -> None:
-        self.catalog = catalog
-
-    def set_meta(self, values: dict[str, str]) -> None:
-        """See ``Writes``."""
-        self.catalog.set_meta(values)
-
-    def bind_source(self, name: str, root: str) -> None:
-        """See ``Writes``."""
-        self.catalog.bind_source(name, root)
-
-    def delete(self, doc_ids: Sequence[str], paths: Sequence[str]) -> None:
-        """See ``Writes``."""
-        self.catalog.delete(doc_ids, paths)
-
-    def insert(
-        self,
-        docs: Sequence[tuple[Article, str, Sequence[Chunk]]],
-        chunk_terms: Sequence[Sequence[str]],
-        files: dict[str, tuple[str, list[str]]],
-        sentence_vectors: np.ndarray,
-    ) -> None:
-        """See ``Writes``."""
-        self.catalog.insert(docs, chunk_terms, files, sentence_vectors)
-
-    def clear(self) -> None:
-        """See ``Writes``."""
-        self.catalog.clear()
 
 
 class ServerWrites:
