@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from typing import Any
 
 from assistant.types import Article, Chunk, Span
 
@@ -26,18 +27,24 @@ class Export:
             "WHERE doc_id > ? ORDER BY doc_id LIMIT ?",
             (after, limit),
         ).fetchall()
+        if not docs:
+            return []
+        by_doc: dict[str, list[tuple[Any, ...]]] = {}
+        for row in self._db.execute(  # the page's chunks in one query, not one per document
+            "SELECT doc_id, chunk_id, idx, start, end, sentences, terms FROM chunks "
+            "WHERE doc_id > ? AND doc_id <= ? ORDER BY doc_id, idx",
+            (after, docs[-1][0]),
+        ):
+            by_doc.setdefault(row[0], []).append(row[1:])
         out = []
         for d in docs:
-            article = Article(*d[:6], metadata=json.loads(d[6]))
-            rows = self._db.execute(
-                "SELECT chunk_id, idx, start, end, sentences, terms FROM chunks WHERE doc_id=? "
-                "ORDER BY idx",
-                (d[0],),
-            ).fetchall()
+            rows = by_doc.get(d[0], [])
             chunks = [
                 Chunk(r[0], d[0], r[1], d[2][r[2] : r[3]], r[2], r[3], _spans(r[4])) for r in rows
             ]
-            out.append((article, d[7], chunks, [r[5] for r in rows]))
+            out.append(
+                (Article(*d[:6], metadata=json.loads(d[6])), d[7], chunks, [r[5] for r in rows])
+            )
         return out
 
 
