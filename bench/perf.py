@@ -37,6 +37,7 @@ import json
 import os
 import random
 import resource
+import socket
 import subprocess
 import sys
 import tempfile
@@ -63,6 +64,13 @@ REAL_CHUNKS = 1000  # real KorQuAD chunks (real vectors) at the start of every s
 
 
 # ----------------------------------------------------------------------------- helpers
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def peak_rss_mb() -> float:

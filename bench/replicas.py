@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -33,17 +32,11 @@ from typing import Any
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from perf import KORQUAD, korquad
+from perf import KORQUAD, free_port, korquad
 
 from assistant import Assistant
 from assistant.evaluation.cases import load_cases
 from assistant.settings import PROJECT_ROOT, Settings
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _load() -> float:
@@ -66,7 +59,7 @@ def start_chroma(folder: Path) -> tuple[subprocess.Popen[bytes], int]:
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
-    port = _port()
+    port = free_port()
     chroma = Path(sys.executable).with_name("chroma")
     cmd = [str(chroma), "run", "--path", str(folder), "--host", "127.0.0.1", "--port", str(port)]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
