@@ -375,6 +375,25 @@ def test_broken_server_gives_the_extractive_answer_in_time(
     assert answer.text.endswith(qa.messages.get("llm_unavailable", "ko", error=error))
 
 
+def test_a_client_that_cannot_be_built_gives_the_extractive_answer(
+    qa: Assistant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever the SDK raises while the client is built (as openai 3.x did for an
+    ``httpx.Timeout``) becomes the marked extractive answer, never a traceback."""
+    import langchain_openai
+
+    def refuse(**kwargs: Any) -> None:
+        raise TypeError("Invalid timeout: expected a number")
+
+    monkeypatch.setattr(langchain_openai, "ChatOpenAI", refuse)
+    llm = with_llm(qa, "openai", llm_base_url=closed_port(), llm_timeout=1.5)
+    answer = llm.chain.invoke(TROOPS)
+    assert answer.answerer == "extractive-fallback" and "1만 5천" in answer.text
+    assert "TypeError: Invalid timeout" in answer.generation["error"]
+    follow = llm.ask("그는 몇 년 동안 재임했어?", [(AMBASSADOR, "마체고라")])
+    assert follow.answerer == "extractive-fallback" and "10년" in follow.text
+
+
 def test_a_dead_server_is_asked_once_per_follow_up(qa: Assistant) -> None:
     with raw_socket("silent") as url:
         llm = with_llm(qa, "openai", llm_base_url=url, llm_timeout=1.0)

@@ -63,22 +63,34 @@ def endpoint(settings: Settings, kind: str, servers: LocalServers) -> tuple[str 
 def chat_model(
     settings: Settings, kind: str, servers: LocalServers, *, max_tokens: int
 ) -> ChatOpenAI:
-    """A LangChain chat model for ``kind``: greedy, no retries, one timeout for all waits."""
-    import httpx
-    from langchain_openai import ChatOpenAI
+    """A LangChain chat model for ``kind``: greedy, no retries, one timeout for all waits.
 
-    base_url, key = endpoint(settings, kind, servers)
-    timeout = float(settings.llm_timeout)
-    return ChatOpenAI(
-        model=settings.llm_model,
-        base_url=base_url,
-        api_key=key,
-        temperature=0.0,
-        max_tokens=max_tokens,
-        timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-        max_retries=0,  # a retry would double the wait the user already sits through
-        stream_usage=True,
-    )
+    The timeout is a plain number of seconds, which every OpenAI SDK accepts (its own
+    ``Timeout`` class has moved between httpx and httpx2); ``ChatStream`` enforces the
+    overall deadline anyway.
+
+    :raises LLMError: the client could not be built (a missing key, an SDK that refuses
+        the arguments, a local server that does not start), so callers fall back.
+    """
+    try:
+        from langchain_openai import ChatOpenAI
+
+        base_url, key = endpoint(settings, kind, servers)
+        return ChatOpenAI(
+            model=settings.llm_model,
+            base_url=base_url,
+            api_key=key,
+            temperature=0.0,
+            max_tokens=max_tokens,
+            timeout=float(settings.llm_timeout),
+            max_retries=0,  # a retry would double the wait the user already sits through
+            stream_usage=True,
+        )
+    except LLMError:
+        raise
+    except Exception as exc:
+        reason = f"{type(exc).__name__}: {exc}"
+        raise LLMError(f"the {kind} client could not be built ({reason})") from exc
 
 
 def describe_error(exc: BaseException, timeout: float) -> str:

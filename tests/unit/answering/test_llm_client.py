@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from assistant.answering.llm.client import configured_answerers, endpoint
+from assistant.answering.llm.client import chat_model, configured_answerers, endpoint
 from assistant.answering.llm.server import LocalServers
 from assistant.errors import LLMError
 from assistant.settings import PROJECT_ROOT, Settings
@@ -54,3 +54,26 @@ def test_settings_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     s = Settings(data_dir=tmp_path)
     assert (s.answerer, s.llm_timeout) == ("openai", 7.5)
     assert s.llm_base_url == "http://127.0.0.1:8080/v1"
+
+
+def test_the_client_builds_with_the_installed_sdk(tmp_path: Path) -> None:
+    """The real ChatOpenAI of the locked SDK accepts what we pass (no request is made)."""
+    s = Settings(data_dir=tmp_path, llm_base_url="http://127.0.0.1:9/v1", llm_timeout=7)
+    model = chat_model(s, "openai", LocalServers(), max_tokens=16)
+    assert model.request_timeout == 7.0 and model.max_retries == 0
+    assert model.root_client.timeout is not None
+
+
+def test_a_client_that_cannot_be_built_is_an_llm_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Any exception of the SDK's constructor (here a stand-in that raises) is an LLMError."""
+    import langchain_openai
+
+    def refuse(**kwargs: object) -> None:
+        raise TypeError("Invalid timeout")
+
+    monkeypatch.setattr(langchain_openai, "ChatOpenAI", refuse)
+    s = Settings(data_dir=tmp_path, llm_base_url="http://127.0.0.1:9/v1")
+    with pytest.raises(LLMError, match=r"could not be built \(TypeError: Invalid timeout\)"):
+        chat_model(s, "openai", LocalServers(), max_tokens=16)
