@@ -19,7 +19,7 @@ from assistant.types import Article, Chunk
 if TYPE_CHECKING:  # the analysis workers import this module and need no model code
     from assistant.models.embedder import Embedder
 
-EMBED_SLICE = 256  # texts per embedding call: progress is reported at least this often
+EMBED_SLICE = 64  # chunks per embedding call: progress is reported at least this often
 
 
 def embed_text(article: Article, chunk: Chunk) -> str:
@@ -52,11 +52,7 @@ def embed_documents(
     chunks = [c for _, _, cs in docs for c in cs]
     texts = [embed_text(a, c) for a, _, cs in docs for c in cs]
     if embedder.settings.sentence_vectors == "separate":
-        sentences = [a.text[s.start : s.end] for a, _, cs in docs for s in unique_sentences(cs)]
-        return (
-            _in_slices(embedder.embed_passages, texts, empty, progress),
-            _in_slices(embedder.embed_passages, sentences, empty),
-        )
+        return _separate(embedder, texts, _new_sentences(docs), empty, progress)
     parts, per_chunk = [empty], []
     for lo in range(0, len(texts), EMBED_SLICE):
         batch = texts[lo : lo + EMBED_SLICE]
@@ -77,15 +73,32 @@ def embed_documents(
     return np.concatenate(parts), np.stack(rows) if rows else empty
 
 
-def _in_slices(
-    embed: Callable[[list[str]], np.ndarray],
+def _new_sentences(docs: Sequence[tuple[Article, str, Sequence[Chunk]]]) -> list[list[str]]:
+    """Per chunk, the texts of its document's ``unique_sentences`` first seen in it."""
+    out: list[list[str]] = []
+    for article, _, cs in docs:
+        seen: set[int] = set()
+        for chunk in cs:
+            fresh = [s for s in chunk.sentences if s.start not in seen]
+            seen.update(s.start for s in fresh)
+            out.append([article.text[s.start : s.end] for s in fresh])
+    return out
+
+
+def _separate(
+    embedder: Embedder,
     texts: list[str],
+    sentences: list[list[str]],
     empty: np.ndarray,
-    progress: Callable[[int], object] = lambda n: None,
-) -> np.ndarray:
-    """``embed`` over ``texts`` in slices of ``EMBED_SLICE``, reporting each slice."""
-    parts = [empty]
+    progress: Callable[[int], object],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Chunks and their new sentences, slice by slice of ``EMBED_SLICE`` chunks, so the
+    progress reported after each slice counts chunks whose every pass is done."""
+    chunk_parts, sentence_parts = [empty], [empty]
     for lo in range(0, len(texts), EMBED_SLICE):
-        parts.append(embed(texts[lo : lo + EMBED_SLICE]))
-        progress(len(parts[-1]))
-    return np.concatenate(parts)
+        chunk_parts.append(embedder.embed_passages(texts[lo : lo + EMBED_SLICE]))
+        owned = [t for per_chunk in sentences[lo : lo + EMBED_SLICE] for t in per_chunk]
+        if owned:
+            sentence_parts.append(embedder.embed_passages(owned))
+        progress(len(chunk_parts[-1]))
+    return np.concatenate(chunk_parts), np.concatenate(sentence_parts)

@@ -144,7 +144,7 @@ class Ingester:
             self.store.forget(ids, [key])
 
         claimed: dict[str, str] = {}  # doc_id → file, to warn about duplicates
-        bar = tqdm(found, desc="files", unit="file", disable=not progress)
+        bar = tqdm(found, desc="read", unit="file", disable=not progress)
         chunk_bar = tqdm(desc="embedded", unit="chunk", total=0, disable=not progress, position=1)
         writer = BatchWriter(self.store, self.embedder, report, _warn, chunk_bar, self.encode)
         analysis: Analysis = self.analysis or InlineAnalysis(self.chunker, self.analyzer)

@@ -8,16 +8,22 @@ once, at start and between phases (ingest wants every core; a question wants one
 from __future__ import annotations
 
 import logging
+import warnings
 
 
 def configure_logging(verbose: bool = False) -> None:
     """Log lines to stderr: INFO with ``verbose``, else WARNING; quiet chatty libraries."""
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    level = logging.INFO if verbose else logging.WARNING
+    # The level is on the handler too: bm25s sets its own logger to DEBUG when it is
+    # imported (after this runs), and would print "Building index from tokens" each build.
+    handler = logging.StreamHandler()
+    handler.setLevel(level)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler])
     logging.getLogger("httpx").setLevel(logging.WARNING)  # Gradio's own startup requests
-    logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every build at DEBUG
+    # requests and the Kubernetes client (via chromadb) probe urllib3's optional SOCKS
+    # support; nothing here uses a SOCKS proxy, so its missing PySocks is not news.
+    warnings.filterwarnings("ignore", message="SOCKS support in urllib3")
     from transformers.utils import logging as transformers_logging
 
     transformers_logging.disable_progress_bar()  # a bar per model load is noise in a CLI

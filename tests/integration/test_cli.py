@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -147,3 +149,34 @@ def test_ingest_into_a_named_source_and_refuse_a_bad_name(tmp_path: Path) -> Non
     bad = run(data, "ingest", "--quiet", "--source", "a/b", str(folder))
     assert bad.returncode == 1 and "not a source name: 'a/b'" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+def test_ingest_output_is_clean_and_the_bar_counts_chunks_as_embedded(tmp_path: Path) -> None:
+    """No library DEBUG lines; the "embedded" bar moves slice by slice (chunks whose
+    passes are all done), not from 0 to the total at the end of a batch."""
+    folder = tmp_path / "news"
+    folder.mkdir()
+    body = " ".join(f"서울시는 {i}번 버스 노선을 새로 발표했다." for i in range(900))
+    (folder / "big.txt").write_text("버스 노선 개편\n\n" + body, "utf-8")
+    done = run(tmp_path / "data", "ingest", str(folder))
+    assert done.returncode == 0, done.stderr
+    lines = done.stderr.replace("\r", "\n").splitlines()
+    assert not [x for x in lines if x.startswith("DEBUG")], done.stderr[:2000]
+    counts = re.findall(r"embedded:\s+\d+%\|[^|]*\|\s*(\d+)/(\d+)", done.stderr)
+    partial = {int(n) for n, total in counts if 0 < int(n) < int(total)}
+    assert partial, f"the bar never showed a partial count: {counts[-5:]}"
+
+
+def test_no_socks_dependency_warning_once_logging_is_configured() -> None:
+    """requests and the Kubernetes client probe urllib3's SOCKS support; an entry point's
+    log shows nothing about it even with every warning turned on."""
+    code = (
+        "from assistant import configure_logging; configure_logging()\n"
+        "try:\n    import urllib3.contrib.socks\nexcept ImportError:\n    print('no PySocks')"
+    )
+    done = subprocess.run(
+        [sys.executable, "-W", "always", "-c", code], capture_output=True, text=True, timeout=120
+    )
+    assert "SOCKS support" not in done.stderr
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "no PySocks"  # the case that warns: the probe really ran
