@@ -39,7 +39,7 @@ from assistant.text.answer_types import Token, expectation
 from assistant.text.korean import KoreanAnalyzer, content_terms, has_hangul
 from assistant.text.messages import Messages
 from assistant.text.question_kind import Morpheme, QuestionKind, question_kind
-from assistant.types import Answer, Span
+from assistant.types import Answer, Citation, Span
 
 SPAN_KINDS = frozenset({"person", "date", "number", "place", "thing"})
 
@@ -174,7 +174,8 @@ class ExtractiveAnswerer:
         candidates: dict[tuple[str, int], tuple[Span, Document]] = {}
         for doc in docs:
             for s, e in doc.metadata["sentences"]:
-                candidates.setdefault((doc.metadata["doc_id"], s), (Span(s, e), doc))
+                if not is_title(doc, Span(s, e)):  # a headline is no answer sentence
+                    candidates.setdefault((doc.metadata["doc_id"], s), (Span(s, e), doc))
         ids = [sentence_id(d.metadata["doc_id"], span) for span, d in candidates.values()]
         vectors = self.store.sentence_vectors(ids)
         top_retrieval = max((d.metadata["score"] for d in docs), default=1.0) or 1.0
@@ -246,11 +247,7 @@ class ExtractiveAnswerer:
         chosen = [s for s in reading.scored if s.score >= first.score - self.margin]
         chosen = chosen[: self.max_sentences]
         span = reading.span if reading.asked.kind in SPAN_KINDS else None
-        citations = [
-            cite(i, s.doc, s.span.start, s.span.end, round(s.score, 4))
-            for i, s in enumerate(chosen, start=1)
-        ]
-        parts = [f"{c.sentence} [{c.number}]" for c in citations]
+        citations, parts = cite_by_passage(chosen)
         short = ""
         if span is not None:
             short = span.text
@@ -281,6 +278,38 @@ def type_first(scored: list[ScoredSentence], margin: float) -> list[ScoredSenten
     lead = next((s for s in window if s.type_ok), None)
     lead = lead or next((s for s in window if s.strict_ok), None)
     return [lead, *[s for s in scored if s is not lead]] if lead else []
+
+
+def is_title(doc: Document, span: Span) -> bool:
+    """Whether the sentence at ``span`` is the article's headline (its text starts with it)."""
+    title = " ".join(str(doc.metadata.get("title") or "").split())
+    return bool(title) and " ".join(_sentence_text(doc, span).split()) == title
+
+
+def cite_by_passage(chosen: Sequence[ScoredSentence]) -> tuple[list[Citation], list[str]]:
+    """One citation per passage (chunk) for the quoted sentences, numbered in quoting
+    order; a passage quoted twice is cited once, its range spanning both sentences.
+
+    :returns: the citations, and each sentence's text with its passage's marker (a run of
+        sentences from one passage carries the marker once, after the last).
+    """
+    numbers: dict[str, int] = {}
+    ranges: dict[str, tuple[ScoredSentence, int, int]] = {}
+    for s in chosen:
+        key = s.doc.metadata["chunk_id"]
+        numbers.setdefault(key, len(numbers) + 1)
+        lead, lo, hi = ranges.get(key, (s, s.span.start, s.span.end))
+        ranges[key] = (lead, min(lo, s.span.start), max(hi, s.span.end))
+    citations = [
+        cite(numbers[key], lead.doc, lo, hi, round(lead.score, 4))
+        for key, (lead, lo, hi) in ranges.items()
+    ]
+    parts: list[str] = []
+    for i, s in enumerate(chosen):
+        key = s.doc.metadata["chunk_id"]
+        last = i + 1 == len(chosen) or chosen[i + 1].doc.metadata["chunk_id"] != key
+        parts.append(f"{s.text} [{numbers[key]}]" if last else s.text)
+    return citations, parts
 
 
 def _chunk_terms(doc: Document, scored: list[ScoredSentence]) -> set[str]:

@@ -110,8 +110,28 @@ def test_extra_sentences_only_when_close_to_the_best(analyzer: KoreanAnalyzer) -
     strict, docs = answerer(analyzer, threshold=0.0, margin=0.0)
     loose, _ = answerer(analyzer, threshold=0.0, margin=100.0, max_sentences=2)
     question = "북한은 러시아에 병력을 보냈나?"
-    assert len(ask(strict, docs, question).citations) == 1
-    assert [c.number for c in ask(loose, docs, question).citations] == [1, 2]
+    one, two = ask(strict, docs, question), ask(loose, docs, question)
+    assert len(one.citations) == 1 and two.text.count("[1]") == 1
+    # two sentences of one passage: one citation, its range spanning both
+    assert [c.number for c in two.citations] == [1]
+    assert len(two.citations[0].sentence) > len(one.citations[0].sentence)
+    assert one.citations[0].sentence in two.citations[0].sentence
+
+
+def test_a_headline_is_never_quoted_and_a_passage_is_cited_once(
+    analyzer: KoreanAnalyzer,
+) -> None:
+    title = "러시아 대사 평양에서 숨져"
+    opening = passage("d2", f"{title}\n러시아 대사가 평양에서 숨졌다.", 1.0)
+    opening.metadata["title"] = title
+    a, docs = answerer(analyzer, threshold=0.0, margin=100.0, max_sentences=3)
+    answer = ask(a, [opening, *docs], "러시아 대사는 어디에서 숨졌나?")
+    assert answer.citations and all(c.sentence != title for c in answer.citations)
+    assert title not in answer.text.replace("러시아 대사가 평양에서 숨졌다.", "")
+    numbers = [c.number for c in answer.citations]
+    assert len({c.chunk_id for c in answer.citations}) == len(numbers)  # one per passage
+    assert numbers == list(range(1, len(numbers) + 1))
+    assert all(answer.text.count(f"[{n}]") >= 1 for n in numbers)
 
 
 def test_the_relevance_threshold_decides_the_refusal(analyzer: KoreanAnalyzer) -> None:
