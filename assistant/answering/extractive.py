@@ -281,9 +281,14 @@ def type_first(scored: list[ScoredSentence], margin: float) -> list[ScoredSenten
 
 
 def is_title(doc: Document, span: Span) -> bool:
-    """Whether the sentence at ``span`` is the article's headline (its text starts with it)."""
+    """Whether the sentence at ``span`` is the article's headline: its title, on a line of
+    its own at the start of the text. (A record without a headline gets its first sentence
+    as a stand-in title; that sentence runs on into the body and stays quotable.)"""
     title = " ".join(str(doc.metadata.get("title") or "").split())
-    return bool(title) and " ".join(_sentence_text(doc, span).split()) == title
+    if not title or span.start != 0 or doc.metadata["start"] != 0:
+        return False
+    after = doc.page_content[span.end : span.end + 1]
+    return after in ("", "\n", "\r") and " ".join(_sentence_text(doc, span).split()) == title
 
 
 def cite_by_passage(chosen: Sequence[ScoredSentence]) -> tuple[list[Citation], list[str]]:

@@ -134,6 +134,20 @@ def test_a_headline_is_never_quoted_and_a_passage_is_cited_once(
     assert all(answer.text.count(f"[{n}]") >= 1 for n in numbers)
 
 
+def test_a_stand_in_title_that_runs_on_into_the_body_stays_quotable(
+    analyzer: KoreanAnalyzer,
+) -> None:
+    """A record with no headline gets its first sentence as its title; that sentence is
+    the article's own content, not a headline."""
+    lead = "김정은이 푸틴의 정책에 대한 '영구적' 지지를 약속했다."
+    doc = passage("d3", lead, 1.0)
+    doc.metadata["title"] = lead
+    doc.page_content += " 북한 매체가 9일 보도했다."  # the body goes on, on the same line
+    a, _ = answerer(analyzer, threshold=0.0, margin=0.0)
+    answer = ask(a, [doc], "김정은은 푸틴의 정책에 어떤 지지를 약속했나?")
+    assert [c.sentence for c in answer.citations] == [lead]
+
+
 def test_the_relevance_threshold_decides_the_refusal(analyzer: KoreanAnalyzer) -> None:
     question = "북한은 러시아에 병력을 몇 명 보냈나?"
     open_, docs = answerer(analyzer, threshold=0.0)
