@@ -9,7 +9,10 @@ else once per character. So a sequence rule can only ever apply when it is short
 6 bytes and its first character has no rule of its own: 675 rules, all a letter and a
 combining mark that NFKC composes (``e`` + U+0301 → ``é``). :func:`composition_rules`
 derives exactly those from :mod:`unicodedata`; checked rule for rule against XLM-R's
-charsmap and id for id on texts (``scripts/check_xlmr_tokenizer.py``).
+charsmap and id for id on texts (``scripts/check_xlmr_tokenizer.py``), with Python
+3.11's Unicode 14.0 data. A later Python's newer data could only add a composition of
+two BMP characters new since then (the 5-byte limit keeps newer scripts out); the unit
+tests pin the 675.
 """
 
 from __future__ import annotations
