@@ -353,7 +353,7 @@ def summarise(rows: list[dict[str, Any]], names: list[str]) -> list[dict[str, An
         for row in best.values():
             entry = {k: row[k] for k in row if k not in ("report", "round")}
             for ref_name, ref in (("today", today), ("peer", peer)):
-                for key in ("chunks_per_s", "chunks_per_s_wall"):
+                for key in ("chunks_per_s", "chunks_per_s_wall", "paragraphs_per_s"):
                     ratio = row[key] / ref[key] if ref and ref[key] else None
                     entry[f"{key}_vs_{ref_name}"] = round(ratio, 2) if ratio else None
             table.append(entry)
@@ -368,7 +368,8 @@ def print_table(table: list[dict[str, Any]]) -> None:
     head = (
         f"{'paras':>5} {'configuration':15} {'chunks':>6} {'own s':>7} {'wall s':>7} "
         f"{'start s':>7} {'chunks/s':>8} {'wall c/s':>8} {'paras/s':>7} {'RSS MB':>7} "
-        f"{'index MB':>8} {'load':>5}  vs today (own/wall)  vs peer (own/wall)"
+        f"{'index MB':>8} {'load':>5}  vs today: chunks/s own, wall  "
+        "vs peer: chunks/s own, wall, paras/s"
     )
     print("\n" + head)
     for e in table:
@@ -377,8 +378,9 @@ def print_table(table: list[dict[str, Any]]) -> None:
             f"{e['wall_s']:>7.2f} {e['startup_wall_s']:>7.2f} {e['chunks_per_s']:>8.1f} "
             f"{e['chunks_per_s_wall']:>8.1f} {e['paragraphs_per_s']:>7.1f} "
             f"{e['peak_rss_mb']:>7.0f} {e['index_mb']:>8.1f} {e['load_avg']:>5.2f}  "
-            f"{ratio(e['chunks_per_s_vs_today']):>7} / {ratio(e['chunks_per_s_wall_vs_today']):<7}"
-            f"      {ratio(e['chunks_per_s_vs_peer']):>7} / {ratio(e['chunks_per_s_wall_vs_peer'])}"
+            f"{ratio(e['chunks_per_s_vs_today']):>19}, {ratio(e['chunks_per_s_wall_vs_today']):<6}"
+            f"  {ratio(e['chunks_per_s_vs_peer']):>20}, {ratio(e['chunks_per_s_wall_vs_peer'])}, "
+            f"{ratio(e['paragraphs_per_s_vs_peer'])}"
         )
 
 
