@@ -32,11 +32,10 @@ The **peer** is the plain LangChain recipe, in a subprocess of its own the same 
 each paragraph, the same e5 folder in sentence-transformers (torch, float32) with
 ``passage: `` prefixes, batch 32, normalised, stored with those embeddings in an embedded
 ``chromadb.PersistentClient`` collection (telemetry off). Its model load is timed apart
-from the split + embed + add. ``langchain-text-splitters`` is not a dependency of the
-project: if the venv cannot import it, it is installed once with
-``pip install --target PEER_LIBS langchain-text-splitters==1.1.3 --no-deps`` (its one
-dependency, langchain-core, is in the venv) and ``PEER_LIBS`` is put on the peer's
-``PYTHONPATH`` only; nothing is added to the venv or the lock.
+from the split + embed + add. ``langchain-text-splitters`` comes with the ``test`` extra
+(in ``requirements.lock``); a venv without it gets it once with
+``pip install --target PEER_LIBS langchain-text-splitters==1.1.3 --no-deps``, put on the
+peer's ``PYTHONPATH`` only.
 
 The command run is this checkout's (its root is put first on ``PYTHONPATH``), with the
 venv's ``assistant`` script (``--assistant`` to choose another). Printed: one line per run,
