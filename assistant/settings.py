@@ -204,6 +204,9 @@ class Settings(BaseSettings):
     ui_username: str | None = None
     ui_password: SecretStr | None = None
     ui_concurrency: int = 4
+    ui_queue: int = Field(
+        64, ge=1, description="Page events waiting for their turn; more get 429 and a message"
+    )
     ui_insecure: bool = Field(
         False, description="Serve on a non-loopback address without a login (warned loudly)."
     )

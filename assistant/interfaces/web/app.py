@@ -249,7 +249,7 @@ def build_app(qa: Assistant | Engine, settings: Settings, *, language: str = "ko
         demo.load(refresh, **refresh_io, **ui)
         gr.api(api_ask, api_name="ask")
         gr.api(api_status, api_name="status", concurrency_limit=None)
-    return demo.queue(default_concurrency_limit=settings.ui_concurrency)
+    return demo.queue(default_concurrency_limit=settings.ui_concurrency, max_size=settings.ui_queue)
 
 
 def session_options(engine: Engine, k: int, bm25: float, dense: float, answerer: str) -> AskOptions:

@@ -19,6 +19,7 @@ from assistant.interfaces.web.app import APP_CSS, build_app
 from assistant.interfaces.web.engine import Engine
 from assistant.interfaces.web.limits import RequestLimits
 from assistant.interfaces.web.locale import gradio_i18n
+from assistant.interfaces.web.queue import QueueFull
 from assistant.interfaces.web.tempdir import InstanceUploads
 from assistant.interfaces.web.throttle import LoginThrottle, LoginThrottleMiddleware
 from assistant.interfaces.web.uploads import UPLOAD_TYPES
@@ -82,6 +83,10 @@ def page_options(settings: Settings, texts: Messages, uploads: InstanceUploads) 
             LoginThrottleMiddleware,  # type: ignore[arg-type]
             throttle=LoginThrottle(),
             message=lambda seconds: texts.get("login_throttled", seconds=seconds),
+        ),
+        Middleware(
+            QueueFull,  # type: ignore[arg-type]
+            message=lambda seconds: texts.get("queue_full", seconds=seconds),
         ),
     ]
     return dict(
