@@ -2,8 +2,9 @@
 
 Requests are strict (``extra="forbid"`` on /api, so a misspelt option is an error rather
 than silently ignored; numbers, strings and flags are never converted: ``"k": "3"`` or
-``"k": true`` is a 422, as ``AskOptions`` refuses them in Python); OpenAI requests allow the fields this server does not use
-(temperature, max_tokens, …), as OpenAI clients always send some.
+``"k": true`` is a 422, as ``AskOptions`` refuses them in Python); OpenAI requests allow
+the fields this server does not use (temperature, max_tokens, …), as OpenAI clients
+always send some.
 """
 
 from __future__ import annotations
