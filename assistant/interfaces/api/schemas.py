@@ -51,9 +51,7 @@ class AskRequest(BaseModel):
     history: list[Turn] = Field(default_factory=list, description="Earlier turns, oldest first")
     k: StrictInt | None = Field(None, ge=1, le=MAX_K, description="Passages the answerer reads")
     filters: FiltersIn | None = None
-    answerer: StrictStr | None = Field(
-        None, description="extractive, openai, ollama or llamacpp"
-    )
+    answerer: StrictStr | None = Field(None, description="extractive, openai, ollama or llamacpp")
 
     def options(self) -> AskOptions:
         """The per-request options."""
