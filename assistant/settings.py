@@ -224,6 +224,12 @@ class Settings(BaseSettings):
     api_admin_keys: Annotated[list[SecretStr], NoDecode] = Field(
         default_factory=list, description="When set, only these keys may upload and delete."
     )
+    forwarded_allow_ips: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Proxies whose X-Forwarded-For/-Proto are believed (uvicorn's "
+        "forwarded_allow_ips; comma-separated in ASSISTANT_FORWARDED_ALLOW_IPS); none: the "
+        "connection's own address is the client's",
+    )
     api_max_body_mb: int = Field(2, ge=1, description="Largest JSON request body, in MB")
     api_concurrency: int = Field(4, ge=1, description="API answers computed at once")
     api_queue: int = Field(64, ge=0, description="API requests waiting; more get 429")
@@ -231,10 +237,10 @@ class Settings(BaseSettings):
         30.0, gt=0, description="Seconds a request may wait for its turn; then 429"
     )
 
-    @field_validator("api_keys", "api_admin_keys", mode="before")
+    @field_validator("api_keys", "api_admin_keys", "forwarded_allow_ips", mode="before")
     @classmethod
     def _split_keys(cls, value: Any) -> Any:
-        """``"k1,k2"`` (an environment variable) is two keys; lists pass as they are."""
+        """``"k1,k2"`` (an environment variable) is two values; lists pass as they are."""
         if isinstance(value, str):
             return [k.strip() for k in value.split(",") if k.strip()]
         return value

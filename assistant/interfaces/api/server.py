@@ -98,6 +98,9 @@ def serve(
         port=settings.ui_port,
         log_level="warning",
         timeout_graceful_shutdown=5,
+        # the client is the connection's address unless it is a listed proxy (throttling)
+        proxy_headers=bool(settings.forwarded_allow_ips),
+        forwarded_allow_ips=settings.forwarded_allow_ips or None,
     )
     server = uvicorn.Server(config)
     url = f"http://{settings.ui_host}:{settings.ui_port}"

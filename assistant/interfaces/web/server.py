@@ -62,10 +62,16 @@ def start(demo: gr.Blocks, settings: Settings, *, block: bool = True, language: 
             uploads.remove()
 
 
-def page_options(settings: Settings, texts: Messages, uploads: InstanceUploads) -> dict[str, Any]:
+def page_options(
+    settings: Settings,
+    texts: Messages,
+    uploads: InstanceUploads,
+    throttle: LoginThrottle | None = None,
+) -> dict[str, Any]:
     """What serving the page takes besides address and login, for ``launch`` or mounting.
 
     :param uploads: this server's upload folder (created and attached to the page).
+    :param throttle: the server's failed-login counts (the API's guard shares them).
     :return: theme, CSS, Gradio's own strings in the page language (``locale``), file size
         limit, and the limits, login throttle and upload folder lifespan as the Gradio
         app's ``app_kwargs``.
@@ -81,7 +87,7 @@ def page_options(settings: Settings, texts: Messages, uploads: InstanceUploads) 
         ),
         Middleware(
             LoginThrottleMiddleware,  # type: ignore[arg-type]
-            throttle=LoginThrottle(),
+            throttle=throttle or LoginThrottle(),
             message=lambda seconds: texts.get("login_throttled", seconds=seconds),
         ),
         Middleware(
