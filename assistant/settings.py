@@ -56,6 +56,11 @@ class Settings(BaseSettings):
     collection: str = "news"
     chroma_host: str | None = Field(None, description="Set to use a Chroma server.")
     chroma_port: int = 8000
+    chroma_token: SecretStr | None = Field(
+        None,
+        description="Bearer token the Chroma client sends (ASSISTANT_CHROMA_TOKEN): what the "
+        "proxy in front of `chroma run` checks (deploy/nginx-chroma.conf).",
+    )
     server_sync_seconds: float = Field(
         5.0,
         ge=0,
