@@ -45,9 +45,9 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
         max_upload_mb=settings.ui_max_upload_request_mb,
         message=lambda mb: ctx.texts.get("too_large", mb=mb),
     )
-    app.add_middleware(MetricsMiddleware, metrics=ctx.metrics)
     ui = Messages.load(settings.prompts_dir, "ui.toml", "ko")
     app.add_middleware(Guard, policy=ctx.policy, throttle=ctx.throttle, ui=ui)
+    app.add_middleware(MetricsMiddleware, metrics=ctx.metrics)  # outermost: counts refusals
     for module in (ask, documents, chat, health):
         app.include_router(module.router(ctx))
     return app

@@ -27,6 +27,7 @@ from assistant.text.messages import Messages
 
 PUBLIC = ("/healthz", "/docs", "/docs/oauth2-redirect", "/openapi.json")
 API_PREFIXES = ("/api/", "/v1/")
+POLICY_VIOLATION = 1008  # the close code for a websocket refused
 WRITE_ROUTES = (("POST", "/api/documents"), ("DELETE", "/api/documents/"))
 
 
@@ -65,13 +66,16 @@ class Guard:
         self.app, self.policy, self.throttle, self.ui = app, policy, throttle, ui
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        need = needed(scope.get("method", ""), scope.get("path", ""))
-        if scope["type"] != "http" or self.policy.open or need is Level.NONE:
+        need = needed(scope.get("method", "GET"), scope.get("path", ""))
+        kind = scope["type"]
+        if kind not in ("http", "websocket") or self.policy.open or need is Level.NONE:
             await self.app(scope, receive, send)
             return
         response = self._refusal(scope, need)
         if response is None:
             await self.app(scope, receive, send)
+        elif kind == "websocket":
+            await send({"type": "websocket.close", "code": POLICY_VIOLATION})
         else:
             await response(scope, receive, send)
 
@@ -80,7 +84,8 @@ class Guard:
         path, headers, client = scope["path"], Headers(scope=scope), peer(scope)
         wait = self.throttle.retry_after(client)
         if wait and "authorization" in headers:
-            message = self.ui.get("login_throttled", seconds=wait)
+            texts = self.policy.texts if is_api(path) else self.ui
+            message = texts.get("throttled", seconds=wait)
             return error_response(path, 429, message, "throttled", {"Retry-After": str(wait)})
         level = self.policy.grant(headers)
         if level is Level.BAD:
