@@ -37,7 +37,10 @@ def start(demo: gr.Blocks, settings: Settings, *, block: bool = True, language: 
 
     Raises ``access.Refused`` (a SystemExit with the reason) for a non-loopback address
     without a login unless ``ui_insecure`` is set; then it prints a loud warning.
-    ``assistant serve`` mounts the same page under the HTTP API (``interfaces.api``).
+    ``assistant serve`` mounts the same page under the HTTP API (``interfaces.api``), with
+    the access policy on every route and the client taken from the connection (forwarded
+    headers only from ``forwarded_allow_ips``); this page-only server is Gradio's own
+    uvicorn, which believes ``X-Forwarded-For`` from 127.0.0.1 (``FORWARDED_ALLOW_IPS``).
     """
     texts = Messages.load(settings.prompts_dir, "ui.toml", language)
     auth = login_for(settings, texts)
