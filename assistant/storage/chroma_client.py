@@ -53,6 +53,13 @@ def unavailable_message(settings: Settings, exc: Exception) -> str:
     return f"Cannot open the Chroma store in {settings.data_dir / 'chroma'}: {exc}"
 
 
+def server_headers(settings: Settings) -> dict[str, str]:
+    """What every request to the Chroma server carries: the proxy's bearer token, if set."""
+    if settings.chroma_token is None:
+        return {}
+    return {"Authorization": f"Bearer {settings.chroma_token.get_secret_value()}"}
+
+
 def open_client(settings: Settings, explain: Callable[[Exception], str]) -> Opened:
     """The server's client (after a heartbeat), or the embedded store's.
 
@@ -64,7 +71,10 @@ def open_client(settings: Settings, explain: Callable[[Exception], str]) -> Open
         client = None
         try:
             client = chromadb.HttpClient(
-                host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings
+                host=settings.chroma_host,
+                port=settings.chroma_port,
+                headers=server_headers(settings),
+                settings=chroma_settings,
             )
             client.heartbeat()
             return Opened(client)
