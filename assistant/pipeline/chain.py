@@ -158,9 +158,10 @@ def build_chain(parts: ChainParts) -> Runnable[dict[str, Any], Answer]:
         state.update(query=query, query_vector=vector, documents=documents[:k], ranking=ranking)
         state["timings"]["retrieve"] = time.perf_counter() - started
         if not ranking:
+            empty = "no_match" if _filtered(options, parts.search) else "empty_index"
             state["answer"] = Answer(
                 state["question"],
-                messages.get("empty_index", state["language"]),
+                messages.get(empty, state["language"]),
                 True,
                 status="refused",
                 language=state["language"],
@@ -210,6 +211,13 @@ def build_chain(parts: ChainParts) -> Runnable[dict[str, Any], Answer]:
         | RunnableLambda(retrieve, name="retrieve")
         | RunnableLambda(answer, name="answer")
     ).with_config(run_name="news_qa")
+
+
+def _filtered(options: AskOptions, search: HybridSearch) -> bool:
+    """Whether filters, rather than an empty index, left nothing to search."""
+    f = options.filters
+    narrowed = f is not None and bool(f.sources or f.published_from or f.published_to)
+    return narrowed and search.store.counts()[0] > 0
 
 
 def _invalid(question: str, message: str, language: str) -> Answer:
