@@ -155,7 +155,12 @@ def ask(
     question: Annotated[str, typer.Argument(help="The question; '-' reads it from stdin")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
     k: Annotated[int | None, typer.Option(help="Passages to consider")] = None,
-    source: Annotated[list[str] | None, typer.Option(help="Only these source files")] = None,
+    source: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Only this file (repeatable): SOURCE/PATH as cited, or a bare name one source has"
+        ),
+    ] = None,
     since: Annotated[str | None, typer.Option(help="Published on or after YYYY-MM-DD")] = None,
     until: Annotated[str | None, typer.Option(help="Published on or before YYYY-MM-DD")] = None,
 ) -> None:

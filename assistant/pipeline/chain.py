@@ -31,6 +31,7 @@ from assistant.models.embedder import Embedder
 from assistant.pipeline.followup import cited_documents, is_follow_up
 from assistant.pipeline.options import AskOptions, History, parse_history
 from assistant.retrieval.hybrid import HybridSearch
+from assistant.retrieval.source_names import AmbiguousSource
 from assistant.text.korean import KoreanAnalyzer
 from assistant.text.messages import Messages, language_of
 from assistant.types import Answer
@@ -148,6 +149,13 @@ def build_chain(parts: ChainParts) -> Runnable[dict[str, Any], Answer]:
                 fusion=options.fusion,
                 focus=focus,
             )
+        except AmbiguousSource as exc:
+            choices = ", ".join(exc.choices)
+            message = messages.get(
+                "source_ambiguous", state["language"], name=exc.name, choices=choices
+            )
+            state["answer"] = _invalid(state["question"], message, state["language"])
+            return state
         except StoreUnavailable as exc:
             message = messages.get("store_unavailable", state["language"], error=exc)
             state["answer"] = Answer(

@@ -145,7 +145,7 @@ def test_ingest_into_a_named_source_and_refuse_a_bad_name(tmp_path: Path) -> Non
     assert done.stdout.startswith("1 new") and "source 'wire' is " in done.stdout
     answer = json.loads(run(data, "ask", "--json", "부산 불꽃축제에 몇 명이 모였나?").stdout)
     assert answer["citations"][0]["doc_id"] == "wire/001"
-    assert answer["citations"][0]["source"] == "001.txt"
+    assert answer["citations"][0]["source"] == "wire/001.txt"
     bad = run(data, "ingest", "--quiet", "--source", "a/b", str(folder))
     assert bad.returncode == 1 and "not a source name: 'a/b'" in bad.stderr
     assert "Traceback" not in bad.stderr
