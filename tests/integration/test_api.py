@@ -179,10 +179,9 @@ def test_api_ask_streams_server_sent_events(http: httpx.Client) -> None:
     assert events[-1][1]["citations"]
 
 
-def test_full_queue_gets_429_with_retry_after(qa, tmp_path, monkeypatch) -> None:
-    settings = make_settings(
-        tmp_path, ui_port=free_port(), api_concurrency=1, api_queue=0, api_queue_timeout=5
-    )
+def hold_ask(qa: Any, monkeypatch: pytest.MonkeyPatch) -> tuple[threading.Event, threading.Event]:
+    """Make ``qa.ask`` wait: ``entered`` is set once an answer is running, which then
+    waits for ``release`` (at most 30 s) before answering."""
     entered, release = threading.Event(), threading.Event()
     real_ask = qa.ask
 
@@ -192,6 +191,14 @@ def test_full_queue_gets_429_with_retry_after(qa, tmp_path, monkeypatch) -> None
         return real_ask(*args, **kwargs)
 
     monkeypatch.setattr(qa, "ask", held_ask)
+    return entered, release
+
+
+def test_full_queue_gets_429_with_retry_after(qa, tmp_path, monkeypatch) -> None:
+    settings = make_settings(
+        tmp_path, ui_port=free_port(), api_concurrency=1, api_queue=0, api_queue_timeout=5
+    )
+    entered, release = hold_ask(qa, monkeypatch)
     with serving_api(settings, qa) as running, httpx.Client(base_url=running.url) as http:
         first: list[httpx.Response] = []
         worker = threading.Thread(
@@ -217,15 +224,7 @@ def test_full_page_queue_gets_429_with_a_message(qa, tmp_path, monkeypatch) -> N
 
     ui = Messages.load(Settings().prompts_dir, "ui.toml", "ko")
     settings = make_settings(tmp_path, ui_port=free_port(), ui_concurrency=1, ui_queue=1)
-    entered, release = threading.Event(), threading.Event()
-    real_ask = qa.ask
-
-    def held_ask(*args: Any, **kwargs: Any) -> Any:
-        entered.set()
-        release.wait(30)
-        return real_ask(*args, **kwargs)
-
-    monkeypatch.setattr(qa, "ask", held_ask)
+    entered, release = hold_ask(qa, monkeypatch)
     call = {"data": [QUESTION, "[]"]}
     with serving_api(settings, qa) as running, httpx.Client(base_url=running.url) as http:
         try:
