@@ -84,7 +84,12 @@ def train_reader(
     work = settings.model_copy(update={"data_dir": run_dir, "model_dir": settings.models_dir})
     built = examples(work, korquad, run_dir / f"examples-neg{negatives}.jsonl", negatives)
     log.info("%d examples", len(built))
-    net = train(built, e5, run_dir / f"run-seed{config.seed}-l{config.layers}", config)
+    net = train(
+        built,
+        e5,
+        run_dir / f"run-s{config.seed}-l{config.layers}-f{config.freeze_layers}-e{config.epochs}",
+        config,
+    )
     card = {
         "model": "extractive reader: multilingual-e5-small (first layers) + span head",
         "config": asdict(config),

@@ -28,6 +28,7 @@ def train_reader_command(
     seed: Annotated[int, typer.Option(help="Seed of data order and head init")] = 13,
     epochs: Annotated[float, typer.Option(help="Passes over the examples")] = 2.0,
     layers: Annotated[int, typer.Option(help="e5 encoder layers kept (of 12)")] = 6,
+    freeze_layers: Annotated[int, typer.Option(help="Lower layers kept fixed")] = 0,
     batch_size: Annotated[int, typer.Option(help="Examples per step")] = 16,
     lr: Annotated[float, typer.Option(help="Peak learning rate (AdamW)")] = 1e-4,
     max_tokens: Annotated[int, typer.Option(help="Input limit, question first")] = 256,
@@ -44,11 +45,15 @@ def train_reader_command(
         fail(f"KorQuAD file not found: {korquad}")
     configure_threads(threads)
     config = TrainConfig(
-        seed=seed, epochs=epochs, layers=layers, batch_size=batch_size, lr=lr, max_tokens=max_tokens
+        seed=seed,
+        epochs=epochs,
+        layers=layers,
+        freeze_layers=freeze_layers,
+        batch_size=batch_size,
+        lr=lr,
+        max_tokens=max_tokens,
     )
-    command = "assistant models train-reader " + shlex.join(
-        sys.argv[sys.argv.index("train-reader") + 1 :]
-    )
+    command = shlex.join(["assistant", *sys.argv[1:]])
     try:
         card = train_reader(
             settings(ctx), korquad, run_dir, out_dir, config, command=command, negatives=negatives

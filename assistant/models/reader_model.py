@@ -52,6 +52,17 @@ class ReaderNet(torch.nn.Module):
         """Keep the shared word-embedding matrix as e5 has it."""
         self.encoder.embeddings.word_embeddings.weight.requires_grad_(False)
 
+    def freeze_lower(self, layers: int) -> None:
+        """Also keep the embeddings block and the first ``layers`` encoder layers fixed
+        (no backward pass through them: cheaper steps)."""
+        if layers <= 0:
+            return
+        for p in self.encoder.embeddings.parameters():
+            p.requires_grad_(False)
+        for layer in self.encoder.encoder.layer[:layers]:
+            for p in layer.parameters():
+                p.requires_grad_(False)
+
     def own_state(self) -> dict[str, torch.Tensor]:
         """Every tensor but the shared word embeddings, named ``encoder.*`` / ``head.*``."""
         return {

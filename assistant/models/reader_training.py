@@ -45,6 +45,7 @@ class TrainConfig:
     seed: int = 13
     epochs: float = 2.0
     layers: int = 6
+    freeze_layers: int = 0
     batch_size: int = 16
     lr: float = 1e-4
     warmup: float = 0.1
@@ -185,6 +186,7 @@ def train(
     encoded = encode(rs.load_tokenizer(e5_folder), examples, config.max_tokens)
     steps = plan([len(e[0]) for e in encoded], config)
     net = from_e5(e5_folder, config.layers, config.seed)
+    net.freeze_lower(config.freeze_layers)
     opt, sched = _optimizer(net, config, len(steps))
     done = _resume(out, net, opt, sched)
     net.train()
@@ -197,7 +199,7 @@ def train(
             opt.step()
             sched.step()
             opt.zero_grad(set_to_none=True)
-            window.append(float(loss))
+            window.append(loss.item())
             if step % 20 == 0 or step == len(steps):
                 rate = (step - done) / (time.perf_counter() - started)
                 row = {
