@@ -133,6 +133,7 @@ def main() -> None:
     parser.add_argument("--per-half", type=int, default=1000)
     parser.add_argument("--korquad", type=Path, default=KORQUAD)
     parser.add_argument("--weights", type=Path, help="reader folder (default: the packaged one)")
+    parser.add_argument("--limit", type=int, help="read only the first N sampled questions")
     parser.add_argument("--no-latency", action="store_true")
     args = parser.parse_args()
     configure_threads(2)
@@ -143,6 +144,7 @@ def main() -> None:
                     args.work / f"retrieved-{h}-{args.per_half}.json")
         for h in ("calibration", "test")
     }  # fmt: skip
+    halves = {h: rows[: args.limit] for h, rows in halves.items()}
     reader = Reader(e5, settings.models_dir, args.weights)
     cal, test = read_half(reader, halves["calibration"]), read_half(reader, halves["test"])
     threshold = float(np.percentile(cal["answerable_margins"], 100 * REFUSE_ANSWERABLE))
