@@ -42,6 +42,7 @@ from assistant.evaluation import reader_data as rd
 from assistant.evaluation.squad import squad_workspace
 from assistant.models.embedder import model_folder
 from assistant.models.reader import Reader
+from assistant.models.reader_weights import CARD, packaged_dir
 from assistant.settings import Settings
 
 KORQUAD = Path("/work/shared/eval/korquad-v1-dev/KorQuAD_v1.0_dev.json")
@@ -127,6 +128,19 @@ def latency(e5: Path, models: Path, weights: Path | None, rows: list[dict]) -> d
     return out
 
 
+def record_threshold(folder: Path, threshold: float, report: dict[str, Any]) -> None:
+    """Write the calibrated no-answer threshold (and what it was measured on) into the card."""
+    path = folder / CARD
+    card = json.loads(path.read_text(encoding="utf-8"))
+    card["no_answer_threshold"] = round(threshold, 3)
+    card["no_answer_calibration"] = (
+        f"{100 * REFUSE_ANSWERABLE:g}th percentile of the best span − no-answer margin over "
+        f"the top 5 retrieved chunks, {len(report['calibration_margins'])} answerable "
+        "questions of KorQuAD's calibration half (bench/reader_quality.py)"
+    )
+    path.write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--work", type=Path, default=Path("/work/bench-data/reader"))
@@ -135,6 +149,10 @@ def main() -> None:
     parser.add_argument("--weights", type=Path, help="reader folder (default: the packaged one)")
     parser.add_argument("--limit", type=int, help="read only the first N sampled questions")
     parser.add_argument("--no-latency", action="store_true")
+    parser.add_argument(
+        "--write-threshold", action="store_true",
+        help="record the calibrated threshold in the card (reader.json) of --weights",
+    )  # fmt: skip
     args = parser.parse_args()
     configure_threads(2)
     settings = Settings(data_dir=args.work, model_dir=MODELS)
@@ -148,6 +166,7 @@ def main() -> None:
     reader = Reader(e5, settings.models_dir, args.weights)
     cal, test = read_half(reader, halves["calibration"]), read_half(reader, halves["test"])
     threshold = float(np.percentile(cal["answerable_margins"], 100 * REFUSE_ANSWERABLE))
+    report_margins = {"calibration_margins": cal["answerable_margins"]}
     report = {
         "weights": reader.card["sha256"][:12],
         "test": {"gold_chunk": test["gold"], "top5": test["top5"]},
@@ -167,6 +186,8 @@ def main() -> None:
     if not args.no_latency:
         report["latency_5_chunks"] = latency(e5, settings.models_dir, args.weights, halves["test"])
     print(json.dumps(report, ensure_ascii=False, indent=1))
+    if args.write_threshold:
+        record_threshold(args.weights or packaged_dir(), threshold, report_margins)
 
 
 if __name__ == "__main__":

@@ -118,6 +118,9 @@ class Reader:
         weights_dir = weights_dir or packaged_dir()
         self.card = read_card(weights_dir)
         self.max_tokens = int(self.card["config"].get("max_tokens", rs.MAX_TOKENS))
+        # span − no-answer margin under which a passage does not answer (calibrated on
+        # KorQuAD's calibration half by bench/reader_quality.py, recorded in the card)
+        self.threshold = float(self.card.get("no_answer_threshold", 0.0))
         self._tok = rs.load_tokenizer(e5_folder)
         config: dict[str, Any] = {
             "PERFORMANCE_HINT": "LATENCY",
