@@ -40,10 +40,13 @@ from assistant import configure_threads
 from assistant.evaluation import metrics as m
 from assistant.evaluation import reader_data as rd
 from assistant.evaluation.squad import squad_workspace
+from assistant.models import reader_spans as rs
 from assistant.models.embedder import model_folder
 from assistant.models.reader import Reader
+from assistant.models.reader_spans import ReadSpan
 from assistant.models.reader_weights import CARD, packaged_dir
 from assistant.settings import Settings
+from assistant.text.korean import KoreanAnalyzer
 
 KORQUAD = Path("/work/shared/eval/korquad-v1-dev/KorQuAD_v1.0_dev.json")
 MODELS = Path("/work/main/.data/models")
@@ -76,11 +79,11 @@ def retrieve(settings: Settings, korquad: Path, half: str, n: int, cache: Path) 
     return rows
 
 
-def best(reader: Reader, question: str, passages: list[str]) -> tuple[str, float]:
+def best(reader: Reader, question: str, passages: list[str]) -> tuple[ReadSpan, float]:
     """The best span over the passages (by margin) and its margin."""
     spans = reader.read(question, passages)
     top = max(spans, key=lambda s: s.margin)
-    return top.text, top.margin
+    return top, top.margin
 
 
 def em_f1(pairs: list[tuple[str, list[str]]]) -> dict[str, float]:
@@ -92,14 +95,21 @@ def em_f1(pairs: list[tuple[str, list[str]]]) -> dict[str, float]:
     }
 
 
-def read_half(reader: Reader, rows: list[dict]) -> dict[str, Any]:
-    """Gold-chunk, top-5 and article-removed reads of one half's rows."""
+def read_half(reader: Reader, rows: list[dict], analyzer: KoreanAnalyzer) -> dict[str, Any]:
+    """Gold-chunk, top-5 and article-removed reads of one half's rows; EM/F1 of the span
+    as read and with its ending particles trimmed (``reader_spans.trim_particles``)."""
     gold = [(best(reader, r["question"], [r["gold"]])[0], r["answers"]) for r in rows if r["gold"]]
     top = [best(reader, r["question"], r["top5"]) for r in rows]
     removed = [best(reader, r["question"], r["removed"])[1] for r in rows if r["removed"]]
+    top_pairs = [(t, r["answers"]) for (t, _), r in zip(top, rows, strict=True)]
+
+    def scored(pairs: list[tuple[ReadSpan, list[str]]]) -> dict[str, Any]:
+        trimmed = [(rs.trim_particles(sp, analyzer.morphemes).text, g) for sp, g in pairs]
+        return {**em_f1([(sp.text, g) for sp, g in pairs]), "trimmed": em_f1(trimmed)}
+
     return {
-        "gold": em_f1(gold),
-        "top5": em_f1([(t, r["answers"]) for (t, _), r in zip(top, rows, strict=True)]),
+        "gold": scored(gold),
+        "top5": scored(top_pairs),
         "answerable_margins": [mg for _, mg in top],
         "unanswerable_margins": removed,
     }
@@ -164,7 +174,9 @@ def main() -> None:
     }  # fmt: skip
     halves = {h: rows[: args.limit] for h, rows in halves.items()}
     reader = Reader(e5, settings.models_dir, args.weights)
-    cal, test = read_half(reader, halves["calibration"]), read_half(reader, halves["test"])
+    analyzer = KoreanAnalyzer()
+    cal = read_half(reader, halves["calibration"], analyzer)
+    test = read_half(reader, halves["test"], analyzer)
     threshold = float(np.percentile(cal["answerable_margins"], 100 * REFUSE_ANSWERABLE))
     report_margins = {"calibration_margins": cal["answerable_margins"]}
     report = {

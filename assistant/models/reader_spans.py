@@ -8,6 +8,7 @@ the OpenVINO runtime share one mapping between characters and tokens.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -153,3 +154,22 @@ def decode(
     while a < b and passage[a].isspace():
         a += 1
     return ReadSpan(a, b, passage[a:b], score, null)
+
+
+def trim_particles(
+    span: ReadSpan, morphemes: Callable[[str], list[tuple[str, str, int, int]]]
+) -> ReadSpan:
+    """The span without the Korean particles that end it ("대통령이" → "대통령").
+
+    XLM-R's pieces often join a noun and its particle ("▁1989", "년에"), so a span can only
+    end after the particle; KorQuAD's answers never include it.
+
+    :param morphemes: (form, tag, start, end) of a text, e.g. ``KoreanAnalyzer.morphemes``.
+    """
+    end = len(span.text)
+    for _, tag, start, _ in reversed(morphemes(span.text)):
+        if not tag.startswith("J") or start == 0:
+            break
+        end = start
+    text = span.text[:end].rstrip()
+    return ReadSpan(span.start, span.start + len(text), text, span.score, span.null)

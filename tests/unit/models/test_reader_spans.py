@@ -58,3 +58,26 @@ def test_decode_of_an_empty_passage_is_no_answer() -> None:
     offsets = np.array([[-1, -1]] * 4)
     span = rs.decode("", np.zeros(4), np.zeros(4), offsets)
     assert span.text == "" and span.margin == float("-inf")
+
+
+def fake_morphemes(text: str) -> list[tuple[str, str, int, int]]:
+    """Kiwi's analysis of the few spans below."""
+    table = {
+        "닉슨 대통령이": [("닉슨", "NNP", 0, 2), ("대통령", "NNG", 3, 6), ("이", "JKS", 6, 7)],
+        "1989년에는": [("1989", "SN", 0, 4), ("년", "NNB", 4, 5), ("에", "JKB", 5, 6),
+                        ("는", "JX", 6, 7)],
+        "이": [("이", "JKS", 0, 1)],
+    }  # fmt: skip
+    return table[text]
+
+
+def test_trim_particles_cuts_the_particles_that_end_a_span() -> None:
+    span = rs.ReadSpan(10, 17, "닉슨 대통령이", 3.0, 1.0)
+    assert rs.trim_particles(span, fake_morphemes) == rs.ReadSpan(10, 16, "닉슨 대통령", 3.0, 1.0)
+    span = rs.ReadSpan(0, 7, "1989년에는", 3.0, 1.0)
+    assert rs.trim_particles(span, fake_morphemes).text == "1989년"
+
+
+def test_trim_particles_never_empties_a_span() -> None:
+    span = rs.ReadSpan(4, 5, "이", 3.0, 1.0)
+    assert rs.trim_particles(span, fake_morphemes) == span
