@@ -156,6 +156,7 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path("/work/bench-data/reader"))
     parser.add_argument("--per-half", type=int, default=1000)
     parser.add_argument("--korquad", type=Path, default=KORQUAD)
+    parser.add_argument("--models", type=Path, default=MODELS, help="prepared models folder")
     parser.add_argument("--weights", type=Path, help="reader folder (default: the packaged one)")
     parser.add_argument("--limit", type=int, help="read only the first N sampled questions")
     parser.add_argument("--no-latency", action="store_true")
@@ -165,7 +166,7 @@ def main() -> None:
     )  # fmt: skip
     args = parser.parse_args()
     configure_threads(2)
-    settings = Settings(data_dir=args.work, model_dir=MODELS)
+    settings = Settings(data_dir=args.work, model_dir=args.models)
     e5 = model_folder(settings)
     halves = {
         h: retrieve(settings, args.korquad, h, args.per_half,
