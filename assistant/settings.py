@@ -56,6 +56,11 @@ class Settings(BaseSettings):
     collection: str = "news"
     chroma_host: str | None = Field(None, description="Set to use a Chroma server.")
     chroma_port: int = 8000
+    chroma_token: SecretStr | None = Field(
+        None,
+        description="Bearer token the Chroma client sends (ASSISTANT_CHROMA_TOKEN): what the "
+        "proxy in front of `chroma run` checks (deploy/nginx-chroma.conf).",
+    )
     server_sync_seconds: float = Field(
         5.0,
         ge=0,
@@ -204,6 +209,9 @@ class Settings(BaseSettings):
     ui_username: str | None = None
     ui_password: SecretStr | None = None
     ui_concurrency: int = 4
+    ui_queue: int = Field(
+        64, ge=1, description="Page events waiting for their turn; more get 429 and a message"
+    )
     ui_insecure: bool = Field(
         False, description="Serve on a non-loopback address without a login (warned loudly)."
     )
@@ -221,6 +229,12 @@ class Settings(BaseSettings):
     api_admin_keys: Annotated[list[SecretStr], NoDecode] = Field(
         default_factory=list, description="When set, only these keys may upload and delete."
     )
+    forwarded_allow_ips: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Proxies whose X-Forwarded-For/-Proto are believed (uvicorn's "
+        "forwarded_allow_ips; comma-separated in ASSISTANT_FORWARDED_ALLOW_IPS); none: the "
+        "connection's own address is the client's",
+    )
     api_max_body_mb: int = Field(2, ge=1, description="Largest JSON request body, in MB")
     api_concurrency: int = Field(4, ge=1, description="API answers computed at once")
     api_queue: int = Field(64, ge=0, description="API requests waiting; more get 429")
@@ -228,10 +242,10 @@ class Settings(BaseSettings):
         30.0, gt=0, description="Seconds a request may wait for its turn; then 429"
     )
 
-    @field_validator("api_keys", "api_admin_keys", mode="before")
+    @field_validator("api_keys", "api_admin_keys", "forwarded_allow_ips", mode="before")
     @classmethod
     def _split_keys(cls, value: Any) -> Any:
-        """``"k1,k2"`` (an environment variable) is two keys; lists pass as they are."""
+        """``"k1,k2"`` (an environment variable) is two values; lists pass as they are."""
         if isinstance(value, str):
             return [k.strip() for k in value.split(",") if k.strip()]
         return value

@@ -25,6 +25,15 @@ class IngestReport:
     warnings: list[str] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)  # name → folder, as ingested
 
+    def add(self, other: IngestReport) -> None:
+        """Count ``other`` (another run of the same command) into this report."""
+        for name in ("new", "changed", "unchanged", "deleted", "files", "seconds"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.chunks_embedded += other.chunks_embedded
+        self.sentences_embedded += other.sentences_embedded
+        self.warnings += other.warnings
+        self.sources.update(other.sources)
+
     def summary(self) -> str:
         """One line for a terminal or a status bar; a source whose name is not its
         folder's (``news-2``, or one given by name) is said, since its ids start with it."""

@@ -74,8 +74,14 @@ def _free_name(base: str, taken: set[str]) -> str:
 
 
 def scope(article: Article, source: str) -> Article:
-    """``article`` with its id (and its main article's, for a related one) in ``source``."""
+    """``article`` with its id (and its main article's, for a related one) and its file's
+    name (``source/path``, as citations show and filters take it) in ``source``."""
     metadata = article.metadata
     if "parent" in metadata:
         metadata = {**metadata, "parent": scoped_id(source, str(metadata["parent"]))}
-    return dataclasses.replace(article, doc_id=scoped_id(source, article.doc_id), metadata=metadata)
+    return dataclasses.replace(
+        article,
+        doc_id=scoped_id(source, article.doc_id),
+        source=scoped_id(source, article.source),
+        metadata=metadata,
+    )

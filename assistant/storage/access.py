@@ -31,11 +31,22 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext, suppress
 from typing import TypeVar
 
-from assistant.errors import IndexDamaged, StaleIndex, StoreReadOnly, StoreUnavailable
+from assistant.errors import (
+    IndexDamaged,
+    StaleIndex,
+    StoreFull,
+    StoreReadOnly,
+    StoreUnavailable,
+)
 from assistant.settings import Settings
 from assistant.storage import mirror
 from assistant.storage.catalog import Catalog
-from assistant.storage.faults import Faults, damaged_message, read_only_message
+from assistant.storage.faults import (
+    Faults,
+    damaged_message,
+    disk_full_message,
+    read_only_message,
+)
 from assistant.storage.server_catalog import ServerCatalog
 from assistant.storage.server_lease import ServerLease
 from assistant.storage.vectors import VectorIndex
@@ -177,6 +188,8 @@ class Access:
         :raises StoreReadOnly: the catalog, or the Chroma folder, can only be read here.
         :raises IndexBusy: another process kept the lock past ``index_lock_timeout``.
         """
+        if getattr(self.vectors, "disk_full", False):  # opened from a copy (chroma_client)
+            raise StoreFull(disk_full_message(self.settings.data_dir))
         if self.catalog.read_only or getattr(self.vectors, "read_only", False):
             raise StoreReadOnly(read_only_message(self.settings.data_dir))
         lease = self.lease.held() if self.lease is not None else nullcontext()

@@ -7,7 +7,9 @@ folder afresh (which is how a reader catches up with another process's writes). 
 poisons every later client of the folder, so it is evicted here. Embedded Chroma cannot
 open a folder it may not write, even to read: it writes to its SQLite file on open. A
 read-only store is therefore copied to a temporary folder, opened there, and the copy is
-removed on close (or when the process ends).
+removed on close (or when the process ends). So is a store on a full disk (its open
+fails with ``database or disk is full``): questions need no writes, so they are answered
+from the copy, and writes are refused with the full-disk message (``Opened.full``).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import chromadb
 from chromadb.api.shared_system_client import SharedSystemClient
 from chromadb.config import Settings as ChromaSettings
 
-from assistant.errors import StoreUnavailable
+from assistant.errors import StoreFull, StoreUnavailable
 from assistant.settings import Settings
 from assistant.storage.faults import Faults
 
@@ -35,10 +37,12 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class Opened:
-    """A Chroma client and, for a read-only store, the temporary copy it reads."""
+    """A Chroma client and, for a read-only store or one on a full disk (``full``), the
+    temporary copy it reads."""
 
     client: Any
     copy: Path | None = None
+    full: bool = False
 
 
 def unavailable_message(settings: Settings, exc: Exception) -> str:
@@ -53,6 +57,13 @@ def unavailable_message(settings: Settings, exc: Exception) -> str:
     return f"Cannot open the Chroma store in {settings.data_dir / 'chroma'}: {exc}"
 
 
+def server_headers(settings: Settings) -> dict[str, str]:
+    """What every request to the Chroma server carries: the proxy's bearer token, if set."""
+    if settings.chroma_token is None:
+        return {}
+    return {"Authorization": f"Bearer {settings.chroma_token.get_secret_value()}"}
+
+
 def open_client(settings: Settings, explain: Callable[[Exception], str]) -> Opened:
     """The server's client (after a heartbeat), or the embedded store's.
 
@@ -64,7 +75,10 @@ def open_client(settings: Settings, explain: Callable[[Exception], str]) -> Open
         client = None
         try:
             client = chromadb.HttpClient(
-                host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings
+                host=settings.chroma_host,
+                port=settings.chroma_port,
+                headers=server_headers(settings),
+                settings=chroma_settings,
             )
             client.heartbeat()
             return Opened(client)
@@ -77,17 +91,35 @@ def open_client(settings: Settings, explain: Callable[[Exception], str]) -> Open
     if not path.is_dir():
         with faults.translated("chroma"):
             path.mkdir(parents=True, exist_ok=True)
-    copy = None
     if not _writable(path):
-        copy = _read_only_copy(path)
+        return _open_copy(
+            path, faults, explain, "is read-only, and Chroma cannot open a folder it may not write"
+        )
     try:
-        client = _persistent(copy / "chroma" if copy else path, faults, explain)
+        return Opened(_persistent(path, faults, explain))
+    except StoreFull as full:
+        try:
+            opened = _open_copy(
+                path,
+                faults,
+                explain,
+                "is on a full disk, and Chroma cannot open it without writing",
+            )
+        except Exception:  # the temporary folder is full too: say the disk is
+            raise full from None
+        return Opened(opened.client, opened.copy, full=True)
+
+
+def _open_copy(path: Path, faults: Faults, explain: Callable[[Exception], str], why: str) -> Opened:
+    """The embedded store read from a temporary copy (see the module's note)."""
+    copy = _read_only_copy(path, why)
+    try:
+        client = _persistent(copy / "chroma", faults, explain)
     except BaseException:
-        if copy is not None:
-            shutil.rmtree(copy, ignore_errors=True)
+        shutil.rmtree(copy, ignore_errors=True)
         raise
-    if copy is not None:  # also when the process ends without closing (the CLI's ask)
-        weakref.finalize(client, shutil.rmtree, copy, True)
+    # removed also when the process ends without closing (the CLI's ask)
+    weakref.finalize(client, shutil.rmtree, copy, True)
     return Opened(client, copy)
 
 
@@ -128,8 +160,8 @@ def _writable(folder: Path) -> bool:
     return all(os.access(p, os.W_OK) for p in files)
 
 
-def _read_only_copy(folder: Path) -> Path:
-    """Copy a folder Chroma may not write into a temporary one it may."""
+def _read_only_copy(folder: Path, why: str) -> Path:
+    """Copy a folder Chroma may not write (``why``) into a temporary one it may."""
     tmp = Path(tempfile.mkdtemp(prefix="assistant-chroma-"))
     try:
         shutil.copytree(folder, tmp / "chroma")
@@ -138,9 +170,9 @@ def _read_only_copy(folder: Path) -> Path:
         raise
     size = sum(f.stat().st_size for f in (tmp / "chroma").rglob("*") if f.is_file())
     log.warning(
-        "%s is read-only, and Chroma cannot open a folder it may not write even to read "
-        "it; reading a copy in %s (%.1f MB) instead, removed on close",
+        "%s %s even to read it; reading a copy in %s (%.1f MB) instead, removed on close",
         folder,
+        why,
         tmp,
         size / 2**20,
     )

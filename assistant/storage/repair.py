@@ -19,7 +19,7 @@ from pathlib import Path
 from assistant.errors import IndexBusy, StoreFull, StoreReadOnly, StoreUnavailable
 from assistant.settings import Settings
 from assistant.storage.catalog import Catalog
-from assistant.storage.faults import Faults
+from assistant.storage.faults import Faults, disk_full_message
 from assistant.storage.vectors import ChromaVectors
 from assistant.storage.write_lock import WriteLock
 
@@ -73,6 +73,8 @@ def _reset_vectors(settings: Settings, faults: Faults) -> list[str]:
     try:
         vectors = ChromaVectors.connect(settings)
         try:
+            if vectors.disk_full:  # opened from a copy: clearing it would clear nothing
+                raise StoreFull(disk_full_message(settings.data_dir))
             vectors.clear()
         finally:
             vectors.close()

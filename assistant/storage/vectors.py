@@ -295,6 +295,11 @@ class ChromaVectors:
         """Whether this reads a temporary copy of a read-only store (writes would be lost)."""
         return self._opened.copy is not None
 
+    @property
+    def disk_full(self) -> bool:
+        """Whether the copy is read because the store's disk is full (writes would fail)."""
+        return self._opened.full
+
     def reopen(self) -> None:
         """Close the embedded client and open a new one, which reads the folder afresh."""
         if self._reconnect is None:

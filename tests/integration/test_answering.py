@@ -29,7 +29,7 @@ def test_answer_quotes_corpus_sentences_with_numbered_citations(qa: Assistant) -
         doc = _doc_text(qa, c.doc_id)
         assert doc[c.start : c.end] == c.sentence  # the exact sentence in its document
         assert c.sentence in c.text  # and inside the cited chunk
-        assert c.title and c.source == f"{MAIN}.txt"
+        assert c.title and c.source == f"corpus/{MAIN}.txt"
 
 
 def test_answer_text_is_only_corpus_sentences_and_markers(qa: Assistant) -> None:

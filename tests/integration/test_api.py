@@ -150,6 +150,19 @@ def test_api_ask_refuses_bad_input_clearly(http: httpx.Client) -> None:
     assert huge.status_code == 413 and "MB" in huge.json()["detail"]
 
 
+def test_api_ask_is_as_strict_as_the_python_api(http: httpx.Client) -> None:
+    """``AskOptions(k="3")`` and ``AskOptions(k=True)`` raise; so does the JSON API."""
+    for k in ("3", True, 2.5):
+        response = http.post("/api/ask", json={"question": QUESTION, "k": k})
+        assert response.status_code == 422 and "k" in response.json()["detail"], (k, response)
+    for field, value in (("question", 3), ("answerer", True), ("history", "[]")):
+        response = http.post("/api/ask", json={"question": QUESTION, field: value})
+        assert response.status_code == 422, (field, response.text)
+    chat = {"model": "extractive", "messages": [{"role": "user", "content": QUESTION}]}
+    assert http.post("/v1/chat/completions", json={**chat, "stream": "yes"}).status_code == 400
+    assert http.post("/api/ask", json={"question": QUESTION, "k": 3}).status_code == 200
+
+
 def test_api_ask_streams_server_sent_events(http: httpx.Client) -> None:
     events = []
     with http.stream("POST", "/api/ask?stream=true", json={"question": QUESTION}) as response:
@@ -195,6 +208,35 @@ def test_full_queue_gets_429_with_retry_after(qa, tmp_path, monkeypatch) -> None
     assert busy.status_code == 429 and int(busy.headers["Retry-After"]) >= 1
     assert busy.json()["error"]["type"] == "rate_limit_error"
     assert first[0].status_code == 200
+
+
+def test_full_page_queue_gets_429_with_a_message(qa, tmp_path, monkeypatch) -> None:
+    """Gradio's queue is bounded (``ui_queue``): one more event gets 429 and ui.toml's text."""
+    from assistant.settings import Settings
+    from assistant.text.messages import Messages
+
+    ui = Messages.load(Settings().prompts_dir, "ui.toml", "ko")
+    settings = make_settings(tmp_path, ui_port=free_port(), ui_concurrency=1, ui_queue=1)
+    entered, release = threading.Event(), threading.Event()
+    real_ask = qa.ask
+
+    def held_ask(*args: Any, **kwargs: Any) -> Any:
+        entered.set()
+        release.wait(30)
+        return real_ask(*args, **kwargs)
+
+    monkeypatch.setattr(qa, "ask", held_ask)
+    call = {"data": [QUESTION, "[]"]}
+    with serving_api(settings, qa) as running, httpx.Client(base_url=running.url) as http:
+        try:
+            assert http.post("/gradio_api/call/ask", json=call).status_code == 200  # runs
+            assert entered.wait(30)
+            assert http.post("/gradio_api/call/ask", json=call).status_code == 200  # waits
+            full = http.post("/gradio_api/call/ask", json=call)
+        finally:
+            release.set()
+    assert full.status_code == 429 and int(full.headers["Retry-After"]) >= 1
+    assert full.json()["detail"] == ui.get("queue_full", seconds=int(full.headers["Retry-After"]))
 
 
 # ----------------------------------------------------------------------------- operations

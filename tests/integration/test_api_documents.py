@@ -114,6 +114,21 @@ def test_upload_list_ask_delete(admin: httpx.Client, reader: httpx.Client) -> No
     assert reader.post("/api/ask", json={"question": QUESTION}).json()["status"] != "answered"
 
 
+def test_upload_names_and_types_are_checked(admin: httpx.Client) -> None:
+    """A name that is no file's name is a 400; only files of other types, a 415."""
+    for name in ("..", ".", "../.."):
+        dots = admin.post("/api/documents", files=[("files", (name, b"x", "text/plain"))])
+        assert dots.status_code == 400 and "file name" in dots.json()["detail"], dots.text
+    others = [
+        ("files", ("notes.pdf", b"%PDF-1.4", "application/pdf")),
+        ("files", ("setup.exe", b"MZ", "application/octet-stream")),
+    ]
+    refused = admin.post("/api/documents", files=others)
+    assert refused.status_code == 415, refused.text
+    detail = refused.json()["detail"]
+    assert "notes.pdf" in detail and "setup.exe" in detail and ".txt" in detail
+
+
 def test_upload_limits(admin: httpx.Client) -> None:
     big = [("files", ("big.txt", b"a" * (1024 * 1024 + 1), "text/plain"))]
     too_big = admin.post("/api/documents", files=big)

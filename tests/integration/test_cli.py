@@ -145,7 +145,7 @@ def test_ingest_into_a_named_source_and_refuse_a_bad_name(tmp_path: Path) -> Non
     assert done.stdout.startswith("1 new") and "source 'wire' is " in done.stdout
     answer = json.loads(run(data, "ask", "--json", "부산 불꽃축제에 몇 명이 모였나?").stdout)
     assert answer["citations"][0]["doc_id"] == "wire/001"
-    assert answer["citations"][0]["source"] == "001.txt"
+    assert answer["citations"][0]["source"] == "wire/001.txt"
     bad = run(data, "ingest", "--quiet", "--source", "a/b", str(folder))
     assert bad.returncode == 1 and "not a source name: 'a/b'" in bad.stderr
     assert "Traceback" not in bad.stderr
@@ -180,3 +180,15 @@ def test_no_socks_dependency_warning_once_logging_is_configured() -> None:
     assert "SOCKS support" not in done.stderr
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "no PySocks"  # the case that warns: the probe really ran
+
+
+def test_a_filter_that_matches_nothing_says_so_rather_than_an_empty_index(data_dir: Path) -> None:
+    """Issue 20: README's own ``--since 2025-01-01`` (the bundled articles have no date) got
+    "아직 색인된 기사가 없습니다…", as if nothing were indexed."""
+    for args in (("--since", "2025-01-01"), ("--source", "no-such-file.txt")):
+        result = run(data_dir, "ask", *args, "푸틴은 언제 새해 메시지를 보냈나?")
+        assert result.returncode == 0, result.stderr
+        assert "이 조건(출처, 날짜)에 맞는 기사가 없습니다" in result.stdout
+        assert "아직 색인된 기사가 없습니다" not in result.stdout
+    english = run(data_dir, "ask", "--since", "2025-01-01", "When did Putin send the message?")
+    assert "No article matches these filters" in english.stdout

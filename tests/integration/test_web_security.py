@@ -25,6 +25,7 @@ from assistant.interfaces.web.feedback import MAX_COMMENT_CHARS
 from assistant.interfaces.web.throttle import LOCKOUT, MAX_FAILURES
 from assistant.settings import PROJECT_ROOT, Settings
 from assistant.text.messages import Messages
+from tests.fixtures.api import serving_api
 from tests.fixtures.net import free_port
 from tests.fixtures.paths import make_settings
 
@@ -67,8 +68,8 @@ class Done:
 class Page:
     """One browser session, spoken over HTTP: Gradio's queue protocol with httpx."""
 
-    def __init__(self, url: str) -> None:
-        self.http = httpx.Client(base_url=url, timeout=120)
+    def __init__(self, url: str, headers: dict[str, str] | None = None) -> None:
+        self.http = httpx.Client(base_url=url, timeout=120, headers=headers)
         self.session = secrets.token_hex(8)
         config = self.http.get("/config").json()
         names = {c["id"]: c.get("props", {}).get("elem_id") for c in config["components"]}
@@ -254,3 +255,135 @@ def test_event_bodies_are_bounded_even_without_a_length(tmp_path: Path) -> None:
         response = http.post("/gradio_api/queue/join", content=chunks())
         assert response.status_code == 413
         assert response.json()["detail"] == UI.get("request_too_large")
+
+
+# --------------------------------------------------------------------- one policy on the port
+
+READER, ADMIN = "reader-key-123", "admin-key-456"
+FESTIVAL = (
+    "부산 불꽃축제에 관람객 127만 명\n\n"
+    "부산시는 제20회 부산 불꽃축제에 관람객 127만 명이 찾았다고 밝혔다."
+)
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+def upload_event(page: Page) -> Done:
+    """The page's own way of indexing: store the file, then its upload event."""
+    stored = post_files(page.http, ("festival.txt", FESTIVAL.encode()))
+    assert stored.status_code == 200, stored.text
+    data = [
+        [
+            {
+                "path": stored.json()[0],
+                "orig_name": "festival.txt",
+                "meta": {"_type": "gradio.FileData"},
+            }
+        ]
+    ]
+    return page.run("upload", "upload", data)
+
+
+def test_api_keys_close_the_page_routes_too(analyzer, tmp_path: Path) -> None:
+    """Keys set, no page login: the page's routes need a key, its writes an admin key."""
+    from assistant import Assistant
+
+    settings = make_settings(
+        tmp_path, ui_port=free_port(), api_keys=[READER], api_admin_keys=[ADMIN]
+    )
+    with Assistant(settings, analyzer=analyzer) as qa, serving_api(settings, qa) as app:
+        with httpx.Client(base_url=app.url, timeout=60) as anonymous:
+            for method, path in (("GET", "/"), ("GET", "/config"), ("POST", "/gradio_api/upload")):
+                refused = anonymous.request(
+                    method, path, files={"files": ("a.txt", b"x")} if method == "POST" else None
+                )
+                assert refused.status_code == 401, (path, refused.text)
+                assert refused.headers["WWW-Authenticate"].startswith("Basic")
+            call = anonymous.post("/gradio_api/call/ask", json={"data": [QUESTION, "[]"]})
+            assert call.status_code == 401 and call.json()["detail"] == UI.get("page_key_needed")
+            assert anonymous.get("/healthz").status_code == 200
+        with httpx.Client(base_url=app.url, timeout=60, auth=("browser", READER)) as prompted:
+            assert prompted.get("/").status_code == 200  # the key as a Basic password
+        reader = Page(app.url, bearer(READER))
+        assert post_files(reader.http, ("a.txt", b"x")).status_code == 403
+        asked = reader.http.post("/gradio_api/call/ask", json={"data": [QUESTION, "[]"]})
+        assert asked.status_code == 200  # reading is what a reader key is for
+        admin = Page(app.url, bearer(ADMIN))
+        done = upload_event(admin)
+        assert done.message["success"], done.message
+        assert "색인했습니다: 새 기사 1건" in done.message["output"]["data"][0]
+        stored = post_files(admin.http, ("b.txt", FESTIVAL.encode())).json()[0]
+        files = [[{"path": stored, "orig_name": "b.txt", "meta": {"_type": "gradio.FileData"}}]]
+        by_reader = reader.run(
+            "upload", "upload", files
+        )  # an admin's stored file, a reader's event
+        assert by_reader.message["output"]["data"][0] == UI.get("upload_forbidden")
+        assert qa.store.counts()[0] == 1
+
+
+def test_a_page_login_alone_closes_the_api(tmp_path: Path) -> None:
+    """Only a page login set: the API needs it too (HTTP Basic), uploads included."""
+    settings = make_settings(
+        tmp_path, ui_port=free_port(), ui_username="reporter", ui_password="s3cret"
+    )
+    files = [("files", ("festival.txt", FESTIVAL.encode(), "text/plain"))]
+    with serving_api(settings) as app, httpx.Client(base_url=app.url, timeout=60) as http:
+        refused = http.post("/api/documents", files=files)
+        assert refused.status_code == 401 and refused.headers["WWW-Authenticate"].startswith(
+            "Basic"
+        )
+        assert http.post("/api/ask", json={"question": QUESTION}).status_code == 401
+        assert http.get("/v1/models").status_code == 401
+        wrong = http.get("/v1/models", auth=("reporter", "guess"))
+        assert wrong.status_code == 401
+        assert http.get("/v1/models", auth=("reporter", "s3cret")).status_code == 503  # loading
+        assert http.post("/gradio_api/upload", files=files).status_code == 401  # Gradio's login
+
+
+def test_the_login_throttle_keys_on_the_real_peer(tmp_path: Path) -> None:
+    """X-Forwarded-For is not believed unless the peer is a listed proxy."""
+    settings = make_settings(
+        tmp_path, ui_port=free_port(), ui_username="reporter", ui_password="s3cret"
+    )
+    right = {"username": "reporter", "password": "s3cret"}
+    wrong = {"username": "reporter", "password": "guess"}
+    with serving_api(settings) as app, httpx.Client(base_url=app.url, timeout=30) as http:
+        codes = [
+            http.post("/login", data=wrong, headers={"X-Forwarded-For": f"10.0.0.{n}"}).status_code
+            for n in range(MAX_FAILURES + 1)
+        ]
+        assert codes[-1] == 429, codes
+        spoofed = http.post("/login", data=right, headers={"X-Forwarded-For": "10.9.9.9"})
+        assert spoofed.status_code == 429  # a locked-out client gains nothing by the header
+        basic = http.get("/api/documents", auth=("reporter", "s3cret"))
+        assert basic.status_code == 429  # nor by trying the API instead
+
+
+def test_wrong_keys_are_throttled_like_logins(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, ui_port=free_port(), api_keys=[READER])
+    with serving_api(settings) as app, httpx.Client(base_url=app.url, timeout=30) as http:
+        for n in range(MAX_FAILURES):
+            guess = http.get(
+                "/api/documents", headers={**bearer(f"guess-{n}"), "X-Forwarded-For": f"10.0.0.{n}"}
+            )
+            assert guess.status_code == 401
+        locked = http.get("/api/documents", headers=bearer(READER))
+        assert locked.status_code == 429 and locked.headers["Retry-After"]
+
+
+def test_forwarded_headers_are_believed_from_listed_proxies(tmp_path: Path) -> None:
+    """With the loopback proxy listed, each forwarded client has its own count."""
+    settings = make_settings(
+        tmp_path, ui_port=free_port(), api_keys=[READER], forwarded_allow_ips=["127.0.0.1"]
+    )
+    with serving_api(settings) as app, httpx.Client(base_url=app.url, timeout=30) as http:
+        for _ in range(MAX_FAILURES):
+            http.get("/api/documents", headers={**bearer("guess"), "X-Forwarded-For": "10.0.0.1"})
+        other = http.get(
+            "/api/documents", headers={**bearer(READER), "X-Forwarded-For": "10.0.0.2"}
+        )
+        assert other.status_code == 503  # not throttled: only loading
+        same = http.get("/api/documents", headers={**bearer(READER), "X-Forwarded-For": "10.0.0.1"})
+        assert same.status_code == 429

@@ -68,3 +68,19 @@ def test_openai_key_comes_from_its_usual_variable(monkeypatch: pytest.MonkeyPatc
     assert s.openai_api_key is not None
     assert s.openai_api_key.get_secret_value() == "sk-from-env"
     assert "sk-from-env" not in repr(s)
+
+
+def test_proxies_and_the_chroma_token_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("ASSISTANT_FORWARDED_ALLOW_IPS", "10.0.0.2, 10.0.0.3")
+    monkeypatch.setenv("ASSISTANT_CHROMA_TOKEN", "t0ken")
+    settings = Settings(data_dir=tmp_path)
+    assert settings.forwarded_allow_ips == ["10.0.0.2", "10.0.0.3"]
+    assert settings.chroma_token is not None
+    assert settings.chroma_token.get_secret_value() == "t0ken" and "t0ken" not in repr(settings)
+    assert settings.ui_queue == 64
+
+
+def test_nothing_forwarded_is_believed_by_default(tmp_path: Path) -> None:
+    assert Settings(data_dir=tmp_path).forwarded_allow_ips == []

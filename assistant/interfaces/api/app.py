@@ -12,6 +12,7 @@ from fastapi import FastAPI
 
 from assistant.interfaces.api import ask, chat, documents, errors, health
 from assistant.interfaces.api.context import Context
+from assistant.interfaces.api.guard import Guard
 from assistant.interfaces.api.limits import BodyLimit
 from assistant.interfaces.api.metrics import MetricsMiddleware
 from assistant.interfaces.web.engine import Engine
@@ -44,7 +45,9 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
         max_upload_mb=settings.ui_max_upload_request_mb,
         message=lambda mb: ctx.texts.get("too_large", mb=mb),
     )
-    app.add_middleware(MetricsMiddleware, metrics=ctx.metrics)
+    ui = Messages.load(settings.prompts_dir, "ui.toml", "ko")
+    app.add_middleware(Guard, policy=ctx.policy, throttle=ctx.throttle, ui=ui)
+    app.add_middleware(MetricsMiddleware, metrics=ctx.metrics)  # outermost: counts refusals
     for module in (ask, documents, chat, health):
         app.include_router(module.router(ctx))
     return app
@@ -65,7 +68,9 @@ def mount_page(
     """
     texts = Messages.load(settings.prompts_dir, "ui.toml", language)
     uploads.attach(demo)
-    options: dict[str, Any] = page_options(settings, texts, uploads)
+    options: dict[str, Any] = page_options(
+        settings, texts, uploads, throttle=app.state.context.throttle
+    )
     return gr.mount_gradio_app(
         app,
         demo,

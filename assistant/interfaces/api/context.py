@@ -1,5 +1,6 @@
 """What every route shares: the engine (the one ``Assistant``), settings, texts, the
-admission gate, metrics and the key check; and the answering steps the routes share."""
+admission gate, metrics, the access policy and the login throttle; and the answering
+steps the routes share."""
 
 from __future__ import annotations
 
@@ -12,10 +13,11 @@ from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
 from assistant.interfaces.api.admission import Gate, Overloaded
-from assistant.interfaces.api.auth import KeyCheck
+from assistant.interfaces.api.auth import Policy
 from assistant.interfaces.api.errors import ApiError
 from assistant.interfaces.api.metrics import ApiMetrics
 from assistant.interfaces.web.engine import Engine
+from assistant.interfaces.web.throttle import LoginThrottle
 from assistant.pipeline.options import AskOptions, History
 from assistant.settings import Settings
 from assistant.text.messages import Messages
@@ -41,14 +43,16 @@ class Context:
     texts: Messages
     gate: Gate
     metrics: ApiMetrics
-    keys: KeyCheck
+    policy: Policy
+    throttle: LoginThrottle
 
     @classmethod
     def build(cls, engine: Engine, settings: Settings, language: str = "en") -> Context:
         """The parts for ``settings``, over ``engine`` (loaded or still loading)."""
         texts = Messages.load(settings.prompts_dir, "api.toml", language)
         gate = Gate(settings.api_concurrency, settings.api_queue, settings.api_queue_timeout)
-        return cls(engine, settings, texts, gate, ApiMetrics(engine), KeyCheck(settings, texts))
+        policy = Policy(settings, texts)
+        return cls(engine, settings, texts, gate, ApiMetrics(engine), policy, LoginThrottle())
 
     def qa(self) -> Assistant:
         """The Assistant, or 503 (with ``Retry-After``) while it loads or if it failed."""
@@ -75,8 +79,8 @@ class Context:
         return ApiError(429, message, code="overloaded", headers=headers)
 
     def authorize(self, request: Request, *, admin: bool = False) -> None:
-        """The key check for this request (401/403)."""
-        self.keys(request, admin=admin)
+        """The access check for this request (401/403); ``guard`` made it already."""
+        self.policy(request, admin=admin)
 
     async def ask(self, question: str, history: History, options: AskOptions) -> Answer:
         """One answer, computed in a worker thread within the admission gate."""

@@ -2,7 +2,11 @@
 
 Uploads go the way of the page's (``web.uploads.save_and_ingest``): kept in
 DATA_DIR/uploads as the source ``uploads``, a changed file under a used name kept as a
-new version, other file types skipped and named. Deleting a document drops it from the
+new version. A file name that is no file's name (empty, ``.``, ``..``) is a 400. Files of
+other types are skipped and named in ``rejected``; when every file is of another type
+nothing is done and the answer is 415 naming them (some accepted: 200, the accepted ones
+ingested, so a batch with one stray file still goes in, and the report says what was left
+out). Deleting a document drops it from the
 index; an uploaded file that held only that document is deleted too. A document of an
 ingested folder comes back when that folder is ingested again (delete its file to
 remove it for good).
@@ -20,7 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from assistant.interfaces.api.context import Context
 from assistant.interfaces.api.errors import ApiError
 from assistant.interfaces.api.schemas import Deleted, DocumentOut, DocumentPage, IngestOut
-from assistant.interfaces.web.uploads import save_and_ingest
+from assistant.interfaces.web.uploads import UPLOAD_TYPES, save_and_ingest
 
 MB = 1024 * 1024
 COPY_CHUNK = 1024 * 1024
@@ -39,6 +43,11 @@ def router(ctx: Context) -> APIRouter:
         ctx.qa()
         if not files:
             raise ApiError(422, ctx.texts.get("no_files"))
+        names = [_base_name(f, ctx) for f in files]
+        if not any(Path(n).suffix.lower() in UPLOAD_TYPES for n in names):
+            types = ", ".join(UPLOAD_TYPES)
+            message = ctx.texts.get("upload_type_refused", names=", ".join(names), types=types)
+            raise ApiError(415, message, code="unsupported_media_type")
         with tempfile.TemporaryDirectory(prefix="assistant-api-") as tmp:
             paths = [await _save(f, Path(tmp) / str(n), ctx) for n, f in enumerate(files)]
             done = await run_in_threadpool(save_and_ingest, ctx.engine, ctx.settings, paths)
@@ -101,9 +110,18 @@ def router(ctx: Context) -> APIRouter:
     return api
 
 
+def _base_name(upload: UploadFile, ctx: Context) -> str:
+    """The upload's own base name (no folders); 400 for one that names no file."""
+    given = upload.filename or "upload.txt"
+    name = Path(given.replace("\\", "/")).name
+    if name in ("", ".", "..") or "\x00" in name:
+        raise ApiError(400, ctx.texts.get("bad_file_name", name=given), code="bad_file_name")
+    return name
+
+
 async def _save(upload: UploadFile, folder: Path, ctx: Context) -> Path:
     """Write one uploaded file into ``folder`` under its own base name (413 if too big)."""
-    name = Path(upload.filename or "upload.txt").name or "upload.txt"
+    name = _base_name(upload, ctx)
     folder.mkdir()
     target = folder / name
     limit = ctx.settings.ui_max_upload_mb * MB

@@ -1,8 +1,10 @@
 """The API's request and response bodies (pydantic), and their mapping to the service's types.
 
 Requests are strict (``extra="forbid"`` on /api, so a misspelt option is an error rather
-than silently ignored); OpenAI requests allow the fields this server does not use
-(temperature, max_tokens, …), as OpenAI clients always send some.
+than silently ignored; numbers, strings and flags are never converted: ``"k": "3"`` or
+``"k": true`` is a 422, as ``AskOptions`` refuses them in Python); OpenAI requests allow
+the fields this server does not use (temperature, max_tokens, …), as OpenAI clients
+always send some.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from dataclasses import asdict
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
 from assistant.pipeline.options import MAX_K, AskOptions
 from assistant.retrieval.filters import Filters
@@ -24,7 +26,7 @@ class FiltersIn(BaseModel):
     """Which documents a question may be answered from; empty means all."""
 
     model_config = Strict
-    sources: list[str] = Field(default_factory=list, description="Source file names")
+    sources: list[StrictStr] = Field(default_factory=list, description="Source file names")
     since: date | None = Field(None, description="Published on or after (YYYY-MM-DD)")
     until: date | None = Field(None, description="Published on or before (YYYY-MM-DD)")
 
@@ -37,19 +39,19 @@ class Turn(BaseModel):
     """One earlier turn of the conversation."""
 
     model_config = Strict
-    question: str
-    answer: str
+    question: StrictStr
+    answer: StrictStr
 
 
 class AskRequest(BaseModel):
     """``POST /api/ask``: a question, the conversation so far, and per-request options."""
 
     model_config = Strict
-    question: str = Field(description="The question, Korean or English")
+    question: StrictStr = Field(description="The question, Korean or English")
     history: list[Turn] = Field(default_factory=list, description="Earlier turns, oldest first")
-    k: int | None = Field(None, ge=1, le=MAX_K, description="Passages the answerer reads")
+    k: StrictInt | None = Field(None, ge=1, le=MAX_K, description="Passages the answerer reads")
     filters: FiltersIn | None = None
-    answerer: str | None = Field(None, description="extractive, openai, ollama or llamacpp")
+    answerer: StrictStr | None = Field(None, description="extractive, openai, ollama or llamacpp")
 
     def options(self) -> AskOptions:
         """The per-request options."""
@@ -206,6 +208,6 @@ class ChatRequest(BaseModel):
     """``POST /v1/chat/completions``; the model names the answerer (see ``/v1/models``)."""
 
     model_config = ConfigDict(extra="allow")
-    model: str
+    model: StrictStr
     messages: list[ChatMessage] = Field(min_length=1)
-    stream: bool = False
+    stream: StrictBool = False

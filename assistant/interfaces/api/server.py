@@ -3,11 +3,14 @@
 Who may reach what (``decide``):
 
 * loopback (127.0.0.1, ::1, localhost): open, as before; a login or API keys, if set,
-  are still required;
+  are required on every route, the page's included (``auth.Policy``, ``guard.Guard``);
 * any other address: the page needs the login (``ui_username``/``ui_password``) and
-  the API a key (``api_keys``); with neither set the server refuses to start, unless
-  ``ui_insecure`` (``--insecure``) says it is meant (then it warns loudly). With keys
-  but no login the page is not served, only the API.
+  the API a key (``api_keys``) or the login; with neither set the server refuses to
+  start, unless ``ui_insecure`` (``--insecure``) says it is meant (then it warns loudly).
+  With keys but no login the page is not served, only the API.
+
+The client of a request is the connection's address; uvicorn rewrites it from
+``X-Forwarded-For`` only for the proxies in ``forwarded_allow_ips``.
 """
 
 from __future__ import annotations
@@ -98,6 +101,9 @@ def serve(
         port=settings.ui_port,
         log_level="warning",
         timeout_graceful_shutdown=5,
+        # the client is the connection's address unless it is a listed proxy (throttling)
+        proxy_headers=bool(settings.forwarded_allow_ips),
+        forwarded_allow_ips=settings.forwarded_allow_ips or None,
     )
     server = uvicorn.Server(config)
     url = f"http://{settings.ui_host}:{settings.ui_port}"

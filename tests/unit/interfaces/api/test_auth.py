@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 import pytest
 from starlette.requests import Request
 
-from assistant.interfaces.api.auth import KeyCheck
+from assistant.interfaces.api.auth import Policy
 from assistant.interfaces.api.errors import ApiError
 from assistant.settings import Settings
 from assistant.text.messages import Messages
@@ -20,11 +21,15 @@ def request(authorization: str | None = None) -> Request:
     return Request({"type": "http", "method": "GET", "path": "/api/ask", "headers": headers})
 
 
-def check(tmp_path: Path, **values: object) -> KeyCheck:
-    return KeyCheck(Settings(data_dir=tmp_path, **values), TEXTS)
+def check(tmp_path: Path, **values: object) -> Policy:
+    return Policy(Settings(data_dir=tmp_path, **values), TEXTS)
 
 
-def refusal(keys: KeyCheck, req: Request, *, admin: bool = False) -> tuple[int, str | None]:
+def basic(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+def refusal(keys: Policy, req: Request, *, admin: bool = False) -> tuple[int, str | None]:
     with pytest.raises(ApiError) as info:
         keys(req, admin=admin)
     return info.value.status, info.value.code
@@ -37,15 +42,34 @@ def test_loopback_without_keys_is_open(tmp_path: Path) -> None:
     assert keys.required is False
 
 
-def test_other_address_without_keys_is_closed(tmp_path: Path) -> None:
-    keys = check(tmp_path, ui_host="0.0.0.0", ui_username="u", ui_password="p")
+def test_other_address_with_nothing_set_is_closed(tmp_path: Path) -> None:
+    keys = check(tmp_path, ui_host="0.0.0.0")
     assert refusal(keys, request("Bearer anything")) == (401, "no_api_keys")
+
+
+def test_a_page_login_alone_closes_the_api_too(tmp_path: Path) -> None:
+    """Only a login set: the API takes it as HTTP Basic, wherever the server listens."""
+    for host in ("127.0.0.1", "0.0.0.0"):
+        keys = check(tmp_path, ui_host=host, ui_username="u", ui_password="p")
+        assert refusal(keys, request(), admin=True) == (401, "missing_api_key")
+        assert refusal(keys, request(basic("u", "wrong"))) == (401, "invalid_api_key")
+        assert refusal(keys, request("Bearer p")) == (401, "invalid_api_key")
+        keys(request(basic("u", "p")), admin=True)
+
+
+def test_a_key_may_come_as_the_basic_password(tmp_path: Path) -> None:
+    """What a browser's own prompt sends: any user name, the key as the password."""
+    keys = check(tmp_path, api_keys=["reader"], api_admin_keys=["admin"])
+    keys(request(basic("anyone", "reader")))
+    assert refusal(keys, request(basic("x", "reader")), admin=True) == (403, "admin_key_required")
+    keys(request(basic("", "admin")), admin=True)
+    assert refusal(keys, request(basic("x", "nope"))) == (401, "invalid_api_key")
 
 
 def test_keys_are_required_wherever_they_are_set(tmp_path: Path) -> None:
     keys = check(tmp_path, api_keys=["reader"], api_admin_keys=["admin"])
     assert refusal(keys, request()) == (401, "missing_api_key")
-    assert refusal(keys, request("Basic cmVhZGVy")) == (401, "missing_api_key")
+    assert refusal(keys, request("Basic cmVhZGVy")) == (401, "invalid_api_key")  # no colon
     assert refusal(keys, request("Bearer readerX")) == (401, "invalid_api_key")
     keys(request("Bearer reader"))
     keys(request("bearer  admin "))  # the scheme is case-insensitive
