@@ -26,6 +26,12 @@ def packaged_dir() -> Path:
     return Path(str(resources.files("assistant.models") / "reader"))
 
 
+def reader_available(folder: Path | None = None) -> bool:
+    """Whether the reader's card and weights are there (the packaged ones by default)."""
+    folder = folder or packaged_dir()
+    return (folder / CARD).is_file() and (folder / WEIGHTS).is_file()
+
+
 def file_sha256(path: Path) -> str:
     """Hex sha256 of a file."""
     digest = hashlib.sha256()
