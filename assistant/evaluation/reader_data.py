@@ -26,13 +26,15 @@ DEPTH = 40
 
 @dataclass(frozen=True, slots=True)
 class Gold:
-    """A KorQuAD question: its paragraph id (``title#n``), article, answer characters."""
+    """A KorQuAD question: its paragraph id (``title#n``), article, paragraph text and
+    answer characters in it."""
 
     qid: str
     question: str
     doc_key: str
     title: str
     answers: list[str]
+    context: str
     start: int
     end: int
 
@@ -60,19 +62,12 @@ def golds(korquad: Path, cases: list[Case]) -> list[Gold]:
                 by_id[qa["id"]] = (para["context"], a["answer_start"], a["text"])
     out = []
     for c in cases:
-        _, start, text = by_id[c.id]
+        context, start, text = by_id[c.id]
         turn = c.turns[0]
         key = turn.gold_docs[0]
+        title = key.rsplit("#", 1)[0]
         out.append(
-            Gold(
-                c.id,
-                turn.question,
-                key,
-                key.rsplit("#", 1)[0],
-                turn.answers,
-                start,
-                start + len(text),
-            )
+            Gold(c.id, turn.question, key, title, turn.answers, context, start, start + len(text))
         )
     return out
 
@@ -89,14 +84,21 @@ def doc_chunks(qa: Any, doc_id: str, limit: int = 50) -> list[Any]:
 
 
 def gold_examples(qa: Any, gold: Gold, doc_id: str) -> Iterator[ReaderExample]:
-    """The paragraph's chunks: holding the answer (positive) or not (one negative)."""
+    """The paragraph's chunks: holding the answer (positive) or not (one negative).
+
+    The indexed document is not the bare paragraph (ingest puts the title first), so the
+    answer's offsets are moved by where the paragraph stands in the document's text.
+    """
+    chunks = doc_chunks(qa, doc_id)
+    base = chunks[0].doc_text.find(gold.context) if chunks else -1
+    if base < 0:
+        return
+    start, end = base + gold.start, base + gold.end
     negative = None
-    for chunk in doc_chunks(qa, doc_id):
+    for chunk in chunks:
         text = chunk.doc_text[chunk.start : chunk.end]
-        if chunk.start <= gold.start and gold.end <= chunk.end:
-            yield ReaderExample(
-                gold.question, text, gold.start - chunk.start, gold.end - chunk.start
-            )
+        if chunk.start <= start and end <= chunk.end:
+            yield ReaderExample(gold.question, text, start - chunk.start, end - chunk.start)
         elif negative is None and not _mentions(text, gold.answers):
             negative = ReaderExample(gold.question, text)
     if negative is not None:

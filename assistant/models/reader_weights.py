@@ -52,6 +52,7 @@ def export(own: dict[str, torch.Tensor], folder: Path, card: dict[str, Any]) -> 
     folder.mkdir(parents=True, exist_ok=True)
     half = {k: v.detach().to(torch.float16).contiguous() for k, v in own.items()}
     save_file(half, str(folder / WEIGHTS), metadata={"format": "pt"})
+    (folder / WEIGHTS).chmod(0o644)  # safetensors writes 0600
     card = {
         **card,
         "sha256": file_sha256(folder / WEIGHTS),
