@@ -6,6 +6,7 @@ A server that was never there is tested without one in ``tests/unit/storage/test
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import chromadb
 import pytest
@@ -74,7 +75,9 @@ def test_an_upload_with_the_server_gone_says_the_store_is_unreachable(
         proc.wait(timeout=20)
         article = tmp_path / "news.txt"
         article.write_text("부산 소식\n\n부산 불꽃축제에 100만 명이 모였다.", "utf-8")
-        message, status = (m.replace("\\", "") for m in upload([str(article)], _Progress()))
+        page = SimpleNamespace(headers={}, username=None)  # a loopback page event's request
+        done = upload([str(article)], page, _Progress())
+        message, status = (m.replace("\\", "") for m in done)
         assert "파일 형식과 내용을 확인해 주세요" not in message  # (markdown escapes removed)
         assert message.startswith("기사 색인에 저장하지 못했습니다")
         assert f"127.0.0.1:{port}" in message and "chroma run" in message
