@@ -173,7 +173,12 @@ class Settings(BaseSettings):
     )
 
     # --- answering ---------------------------------------------------------------------
-    answerer: Literal["extractive", "openai", "ollama", "llamacpp"] = "extractive"
+    answerer: Literal["reader", "extractive", "openai", "ollama", "llamacpp"] = "extractive"
+    reader_threshold: float | None = Field(
+        None,
+        description="The reader's span − no-answer margin below which the articles 'don't "
+        "say'; None: the value calibrated on KorQuAD's calibration half (the reader's card).",
+    )
     answer_max_sentences: int = Field(3, ge=1, le=10)
     answer_threshold: float | None = Field(
         None,

@@ -1,4 +1,4 @@
-"""The ``assistant`` command: ingest, ask, chat, serve, eval, models prepare."""
+"""The ``assistant`` command: ingest, ask, chat, serve, eval, models prepare / train-reader."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from assistant.interfaces.cli_eval import eval_command
+from assistant.interfaces.cli_reader import train_reader_command
 from assistant.interfaces.cli_support import fail, out, settings, warn
 from assistant.interfaces.runtime import configure_logging, configure_threads
 from assistant.settings import DEFAULT_MODEL, Settings
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 models_app = typer.Typer(no_args_is_help=True, help="Prepare the embedding model offline.")
 app.add_typer(models_app, name="models")
+models_app.command("train-reader")(train_reader_command)
 app.command("eval")(eval_command)
 
 

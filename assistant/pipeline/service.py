@@ -16,11 +16,14 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.answering.extractive import ExtractiveAnswerer
 from assistant.answering.llm.factory import build_answerers
+from assistant.answering.reading import ReaderAnswerer
 from assistant.answering.verification import Verifier
 from assistant.indexing.chunking import Chunker
 from assistant.indexing.ingest import Ingester, IngestReport
 from assistant.indexing.limits import Limits
-from assistant.models.embedder import Embedder
+from assistant.models.embedder import Embedder, model_folder
+from assistant.models.reader import Reader
+from assistant.models.reader_weights import reader_available
 from assistant.pipeline.chain import ChainParts, build_chain
 from assistant.pipeline.options import AskOptions, History
 from assistant.retrieval.filters import Filters
@@ -87,7 +90,9 @@ class Assistant:
         self.verifier = Verifier(self.store, self.analyzer, self.embedder)
         # LLM answerers are built but connect on first use; the extractive one is always
         # there, as the default and as the fallback of the others.
-        self.answerers = build_answerers(s, extractive, self.verifier, self.messages)
+        self.answerers = build_answerers(
+            s, extractive, self.verifier, self.messages, reader=self._reader_answerer()
+        )
         self.chain = build_chain(
             ChainParts(
                 analyzer=self.analyzer,
@@ -100,6 +105,18 @@ class Assistant:
                 max_question_chars=s.max_question_chars,
             )
         )
+
+    def _reader_answerer(self) -> ReaderAnswerer | None:
+        """The trained reader's answerer when its weights are installed (compiled on first
+        use, with the question threads)."""
+        if not reader_available():
+            return None
+        s = self.settings
+
+        def load() -> Reader:
+            return Reader(model_folder(s), s.models_dir, threads=s.query_threads)
+
+        return ReaderAnswerer(load, self.messages, threshold=s.reader_threshold)
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, **overrides: Any) -> Assistant:

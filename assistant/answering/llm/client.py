@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.answering.llm.server import LocalServers, local_model_path
 from assistant.errors import LLMError
+from assistant.models.reader_weights import reader_available
 
 if TYPE_CHECKING:
     from langchain_openai import ChatOpenAI
@@ -29,9 +30,12 @@ OLLAMA_BASE_URL = "http://127.0.0.1:11434/v1"
 
 
 def configured_answerers(settings: Settings) -> list[str]:
-    """Answerers this configuration can offer: extractive, plus each LLM it points at."""
+    """Answerers this configuration can offer: the reader (when its weights are
+    installed), extractive, plus each LLM it points at."""
     names = ["extractive"]
-    if settings.answerer != "extractive":
+    if reader_available():
+        names.insert(0, "reader")
+    if settings.answerer not in ("extractive", "reader"):
         names.append(settings.answerer)
     if settings.llm_model_path is not None or settings.answerer == "llamacpp":
         names.append("llamacpp")

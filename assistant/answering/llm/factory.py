@@ -43,13 +43,22 @@ class Answerers(Mapping[str, Answerer]):
 
 
 def build_answerers(
-    settings: Settings, extractive: ExtractiveAnswerer, verifier: Verifier, messages: Messages
+    settings: Settings,
+    extractive: ExtractiveAnswerer,
+    verifier: Verifier,
+    messages: Messages,
+    reader: Answerer | None = None,
 ) -> Answerers:
-    """Every answerer the configuration offers, by name; LLM clients connect on first use."""
+    """Every answerer the configuration offers, by name; LLM clients connect on first use.
+
+    :param reader: the trained reader's answerer, offered as "reader" (None: not installed).
+    """
     servers = LocalServers()
     out: dict[str, Answerer] = {"extractive": extractive}
+    if reader is not None:
+        out = {"reader": reader, **out}
     for name in configured_answerers(settings):
-        if name != "extractive":
+        if name not in out and name != "reader":
             out[name] = GenerativeAnswerer(
                 name,
                 settings,

@@ -1,0 +1,181 @@
+"""The reader answerer: a trained span reader picks the short answer across the passages.
+
+The reader (``models.reader``, trained on KorQuAD's calibration half) scores, in each
+retrieved passage, its best answer span and "no answer here". The short answer is the
+best span across the passages; the quoted sentence is the one that holds it (never the
+article's headline); "the articles don't say" when no span beats no-answer by the
+calibrated margin. The heuristic ``ExtractiveAnswerer`` stays selectable and is every
+LLM answerer's fallback.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
+from typing import Protocol
+
+from langchain_core.documents import Document
+
+from assistant.answering.base import AnswerRequest, cite, refusal
+from assistant.answering.extractive import is_title
+from assistant.text.korean import has_hangul
+from assistant.text.messages import Messages
+from assistant.types import Answer, Span
+
+
+class ReadSpanLike(Protocol):
+    """What the answerer needs of one passage's reading (``models.reader_spans.ReadSpan``)."""
+
+    start: int
+    end: int
+    text: str
+
+    @property
+    def margin(self) -> float:
+        """How much the best span beats "no answer" (start+end logits)."""
+        ...
+
+
+class SpanReader(Protocol):
+    """A reader: per passage, its best span and how much it beats no-answer."""
+
+    threshold: float
+
+    def read(self, question: str, passages: Sequence[str]) -> Sequence[ReadSpanLike]:
+        """One reading per passage, in order."""
+        ...
+
+
+class ReaderAnswerer:
+    """Short answers found by the trained reader, quoted with the sentence that holds them.
+
+    :param load: builds the reader (an OpenVINO model: compiled on first use, not at start).
+    :param messages: the fixed phrases (the refusal, the short-answer line).
+    :param threshold: the span − no-answer margin below which the articles "don't say"
+        (None: the reader's calibrated one, recorded in its card).
+    """
+
+    name = "reader"
+    generative = False
+
+    def __init__(
+        self,
+        load: Callable[[], SpanReader],
+        messages: Messages,
+        *,
+        threshold: float | None = None,
+    ) -> None:
+        self._load = load
+        self._reader: SpanReader | None = None
+        self._lock = threading.Lock()
+        self.messages = messages
+        self.threshold = threshold
+
+    def reader(self) -> SpanReader:
+        """The reader, built once."""
+        with self._lock:
+            if self._reader is None:
+                self._reader = self._load()
+            return self._reader
+
+    def condense(self, question: str, history: Sequence[tuple[str, str]], language: str) -> str:
+        """No rewrite: the chain's follow-up heuristic is used."""
+        return ""
+
+    def warm(self) -> None:
+        """Compile the reader now rather than on the first question."""
+        self.reader()
+
+    def close(self) -> None:
+        """Nothing of its own to release (the compiled model goes with the object)."""
+
+    def stream(self, request: AnswerRequest) -> Iterator[str | Answer]:
+        """The Answer alone: a read answer has no deltas."""
+        yield self.answer(request)
+
+    def answer(self, request: AnswerRequest) -> Answer:
+        """The best span across the passages with its sentence cited, or the refusal."""
+        docs = request.documents
+        if not docs:
+            return refusal(request.question, self.messages, request.language, docs)
+        reader = self.reader()
+        readings = reader.read(_question(request), [d.page_content for d in docs])
+        threshold = reader.threshold if self.threshold is None else self.threshold
+        found = _best(docs, readings)
+        if found is None or found[1].margin < threshold:
+            margin = found[1].margin if found else -math.inf
+            return refusal(
+                request.question,
+                self.messages,
+                request.language,
+                docs,
+                relevance=_relevance(margin, threshold),
+            )
+        return self._answer(request, found[0], found[1], threshold)
+
+    def _answer(
+        self, request: AnswerRequest, doc: Document, read: ReadSpanLike, threshold: float
+    ) -> Answer:
+        base = doc.metadata["start"]
+        lo, hi = base + read.start, base + read.end
+        sentence = sentence_around(doc, lo, hi)
+        citation = replace(
+            cite(1, doc, sentence.start, sentence.end, round(read.margin, 4)), highlight=(lo, hi)
+        )
+        short = read.text.strip()
+        text = self.messages.get("short_answer", request.language, answer=short, number=1)
+        return Answer(
+            request.question,
+            f"{text}\n{citation.sentence} [1]",
+            False,
+            (citation,),
+            language=request.language,
+            documents=request.documents,
+            short_answer=short,
+            relevance=_relevance(read.margin, threshold),
+        )
+
+
+def _question(request: AnswerRequest) -> str:
+    """What the reader reads: an English question with the Korean forms retrieval searched
+    (the reader was trained on Korean questions)."""
+    if request.translation and not has_hangul(request.question):
+        return f"{request.question} {request.translation}"
+    return request.question
+
+
+def _best(
+    docs: Sequence[Document], readings: Sequence[ReadSpanLike]
+) -> tuple[Document, ReadSpanLike] | None:
+    """The passage whose span beats no-answer most, skipping spans inside a headline."""
+    ranked = sorted(zip(docs, readings, strict=True), key=lambda p: -p[1].margin)
+    for doc, read in ranked:
+        if read.text.strip() and not _in_headline(doc, read):
+            return doc, read
+    return None
+
+
+def _in_headline(doc: Document, read: ReadSpanLike) -> bool:
+    base = doc.metadata["start"]
+    return any(
+        is_title(doc, Span(s, e)) and s <= base + read.start < e
+        for s, e in doc.metadata["sentences"]
+    )
+
+
+def sentence_around(doc: Document, lo: int, hi: int) -> Span:
+    """The passage's sentence(s) holding document offsets lo..hi (a span that crosses a
+    sentence boundary gets both); the span itself when no sentence is recorded."""
+    held = [Span(s, e) for s, e in doc.metadata["sentences"] if s < hi and lo < e]
+    if not held:
+        return Span(lo, hi)
+    return Span(min(s.start for s in held), max(s.end for s in held))
+
+
+def _relevance(margin: float, threshold: float) -> float:
+    """The margin over the threshold as 0..1 (0.5 at the threshold), for ``Answer.relevance``."""
+    if margin == -math.inf:
+        return 0.0
+    return round(1.0 / (1.0 + math.exp(-(margin - threshold))), 4)
