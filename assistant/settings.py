@@ -174,6 +174,11 @@ class Settings(BaseSettings):
 
     # --- answering ---------------------------------------------------------------------
     answerer: Literal["reader", "extractive", "openai", "ollama", "llamacpp"] = "extractive"
+    reader_threads: int | None = Field(
+        None,
+        description="CPU threads the reader reads a question's passages with (None: every "
+        "core; one question is read at a time).",
+    )
     reader_threshold: float | None = Field(
         None,
         description="The reader's span − no-answer margin below which the articles 'don't "

@@ -20,9 +20,12 @@ from langchain_core.documents import Document
 
 from assistant.answering.base import AnswerRequest, cite, refusal
 from assistant.answering.extractive import is_title
+from assistant.models.reader_spans import without_particles
 from assistant.text.korean import has_hangul
 from assistant.text.messages import Messages
 from assistant.types import Answer, Span
+
+Morphemes = Callable[[str], list[tuple[str, str, int, int]]]
 
 
 class ReadSpanLike(Protocol):
@@ -55,6 +58,8 @@ class ReaderAnswerer:
     :param messages: the fixed phrases (the refusal, the short-answer line).
     :param threshold: the span − no-answer margin below which the articles "don't say"
         (None: the reader's calibrated one, recorded in its card).
+    :param morphemes: (form, tag, start, end) of a text (``KoreanAnalyzer.morphemes``): the
+        particles that end a span are cut ("대통령이" → "대통령"); None keeps spans whole.
     """
 
     name = "reader"
@@ -66,8 +71,10 @@ class ReaderAnswerer:
         messages: Messages,
         *,
         threshold: float | None = None,
+        morphemes: Morphemes | None = None,
     ) -> None:
         self._load = load
+        self._morphemes = morphemes
         self._reader: SpanReader | None = None
         self._lock = threading.Lock()
         self.messages = messages
@@ -118,13 +125,16 @@ class ReaderAnswerer:
     def _answer(
         self, request: AnswerRequest, doc: Document, read: ReadSpanLike, threshold: float
     ) -> Answer:
+        short = read.text.strip()
+        if self._morphemes is not None:
+            short = without_particles(short, self._morphemes)
         base = doc.metadata["start"]
-        lo, hi = base + read.start, base + read.end
+        lo = base + read.start
+        hi = lo + len(short)
         sentence = sentence_around(doc, lo, hi)
         citation = replace(
             cite(1, doc, sentence.start, sentence.end, round(read.margin, 4)), highlight=(lo, hi)
         )
-        short = read.text.strip()
         text = self.messages.get("short_answer", request.language, answer=short, number=1)
         return Answer(
             request.question,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -132,12 +133,14 @@ class Reader:
         model_file = export_reader(e5_folder, models_dir, weights_dir)
         compiled = ov.Core().compile_model(str(model_file), "CPU", config)
         self._request = compiled.create_infer_request()
+        self._lock = threading.Lock()  # one infer request: one batch at a time
 
     def logits(self, batch: rs.PairBatch) -> tuple[np.ndarray, np.ndarray]:
         """Start and end logits (batch × tokens, float32) of one padded batch."""
-        self._request.infer({"input_ids": batch.ids, "attention_mask": batch.mask})
-        start = np.array(self._request.get_tensor("start_logits").data, dtype=np.float32)
-        end = np.array(self._request.get_tensor("end_logits").data, dtype=np.float32)
+        with self._lock:
+            self._request.infer({"input_ids": batch.ids, "attention_mask": batch.mask})
+            start = np.array(self._request.get_tensor("start_logits").data, dtype=np.float32)
+            end = np.array(self._request.get_tensor("end_logits").data, dtype=np.float32)
         return start, end
 
     def read(self, question: str, passages: Sequence[str]) -> list[rs.ReadSpan]:

@@ -166,10 +166,17 @@ def trim_particles(
 
     :param morphemes: (form, tag, start, end) of a text, e.g. ``KoreanAnalyzer.morphemes``.
     """
-    end = len(span.text)
-    for _, tag, start, _ in reversed(morphemes(span.text)):
+    text = without_particles(span.text, morphemes)
+    return ReadSpan(span.start, span.start + len(text), text, span.score, span.null)
+
+
+def without_particles(
+    text: str, morphemes: Callable[[str], list[tuple[str, str, int, int]]]
+) -> str:
+    """``text`` without the particles (kiwi tags J*) that end it, never emptied."""
+    end = len(text)
+    for _, tag, start, _ in reversed(morphemes(text)):
         if not tag.startswith("J") or start == 0:
             break
         end = start
-    text = span.text[:end].rstrip()
-    return ReadSpan(span.start, span.start + len(text), text, span.score, span.null)
+    return text[:end].rstrip()

@@ -114,9 +114,11 @@ class Assistant:
         s = self.settings
 
         def load() -> Reader:
-            return Reader(model_folder(s), s.models_dir, threads=s.query_threads)
+            return Reader(model_folder(s), s.models_dir, threads=s.reader_threads)
 
-        return ReaderAnswerer(load, self.messages, threshold=s.reader_threshold)
+        return ReaderAnswerer(
+            load, self.messages, threshold=s.reader_threshold, morphemes=self.analyzer.morphemes
+        )
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, **overrides: Any) -> Assistant:

@@ -94,7 +94,7 @@ def test_openai_refusal_has_no_sources(openai_client: Any, qa) -> None:
 def test_openai_models_and_errors(openai_client: Any) -> None:
     import openai
 
-    assert [m.id for m in openai_client.models.list()] == ["extractive"]
+    assert [m.id for m in openai_client.models.list()] == ["extractive", "reader"]
     with pytest.raises(openai.NotFoundError, match="extractive"):
         openai_client.chat.completions.create(
             model="gpt-4o", messages=[{"role": "user", "content": QUESTION}]

@@ -76,7 +76,7 @@ def test_keys_are_required_when_set(server: Running, reader: httpx.Client) -> No
     with pytest.raises(openai.AuthenticationError, match="not valid"):
         bad.models.list()
     good = openai.OpenAI(base_url=f"{server.url}/v1", api_key=READER)
-    assert [m.id for m in good.models.list()] == ["extractive"]
+    assert [m.id for m in good.models.list()] == ["extractive", "reader"]
     assert reader.get("/metrics").status_code == 200
 
 

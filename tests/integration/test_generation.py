@@ -333,7 +333,7 @@ def test_browser_menu_offers_configured_llms_and_views_use_them(qa: Assistant) -
     demo = build_app(Engine(), settings)
     [menu] = [b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "answerer"]
     assert isinstance(menu, gr.Dropdown) and menu.value == "llamacpp"
-    assert [value for _, value in menu.choices] == ["extractive", "llamacpp", "openai"]
+    assert [value for _, value in menu.choices] == ["extractive", "reader", "llamacpp", "openai"]
     # a session's choice travels with each question as an option, not as a copied Assistant
     assert session_options(Engine(qa), 5, 0.5, 0.5, "extractive").answerer == "extractive"
     assert session_options(Engine(qa), 5, 0.5, 0.5, "not-offered").answerer == qa.settings.answerer

@@ -34,7 +34,7 @@ def configured_answerers(settings: Settings) -> list[str]:
     installed), extractive, plus each LLM it points at."""
     names = ["extractive"]
     if reader_available():
-        names.insert(0, "reader")
+        names.append("reader")
     if settings.answerer not in ("extractive", "reader"):
         names.append(settings.answerer)
     if settings.llm_model_path is not None or settings.answerer == "llamacpp":

@@ -10,6 +10,7 @@ from pydantic import SecretStr
 from assistant.answering.llm.client import chat_model, configured_answerers, endpoint
 from assistant.answering.llm.server import LocalServers
 from assistant.errors import LLMError
+from assistant.models.reader_weights import reader_available
 from assistant.settings import PROJECT_ROOT, Settings
 
 TROOPS = "북한이 러시아에 보낸 병력 규모는?"
@@ -18,13 +19,15 @@ SMALL_MODEL = PROJECT_ROOT / ".data" / "llm" / "qwen2.5-coder-0.5b-instruct-q4_k
 
 
 def test_configured_answerers_follow_the_settings(tmp_path: Path) -> None:
-    assert configured_answerers(Settings(data_dir=tmp_path)) == ["extractive"]
+    base = ["extractive", "reader"]  # the reader's weights are committed
+    assert reader_available()
+    assert configured_answerers(Settings(data_dir=tmp_path)) == base
     s = Settings(data_dir=tmp_path, llm_model_path=tmp_path / "m.gguf")
-    assert configured_answerers(s) == ["extractive", "llamacpp"]
+    assert configured_answerers(s) == [*base, "llamacpp"]
     s = Settings(data_dir=tmp_path, answerer="ollama", llm_base_url="http://127.0.0.1:1")
-    assert configured_answerers(s) == ["extractive", "ollama"]
+    assert configured_answerers(s) == [*base, "ollama"]
     s = Settings(data_dir=tmp_path, llm_base_url="http://127.0.0.1:1/v1")
-    assert configured_answerers(s) == ["extractive", "openai"]
+    assert configured_answerers(s) == [*base, "openai"]
 
 
 def test_endpoints_and_keys(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

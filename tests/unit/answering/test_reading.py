@@ -133,3 +133,16 @@ def test_a_span_across_two_sentences_cites_both() -> None:
     hi = 10 + TEXT.index("춥다") + 2
     span = sentence_around(doc, lo, hi)
     assert (span.start, span.end) == (10, 10 + TEXT.index("\n러시아"))
+
+
+def test_the_particle_that_ends_a_span_is_cut_and_the_highlight_follows() -> None:
+    def morphemes(text: str) -> list[tuple[str, str, int, int]]:
+        # stand-in for kiwi: "… 명" then the particle "을"
+        return [(text[:-1], "NNB", 0, len(text) - 1), ("을", "JKO", len(text) - 1, len(text))]
+
+    docs = [passage("d1", TEXT, 1.0)]
+    a = ReaderAnswerer(lambda: StandIn("1만 5천 명을", [3.0]), MESSAGES, morphemes=morphemes)
+    answer = a.answer(request(docs))
+    assert answer.short_answer == "1만 5천 명"
+    lo, hi = answer.citations[0].highlight
+    assert TEXT[lo:hi] == "1만 5천 명"
