@@ -485,12 +485,12 @@ def test_local_model_condenses_a_follow_up(local_llm: LLMChain) -> None:
 
 
 def test_each_request_picks_its_answerer_and_close_releases_them(qa: Assistant) -> None:
-    """One Assistant offers extractive and openai; the request chooses, nothing is copied."""
+    """One Assistant offers extractive, the reader and openai; the request chooses, nothing is copied."""
     reply = "북한은 러시아에 약 1만 5천 명의 전투 병력을 파견했다 [1]."
     with scripted(reply) as server:
         settings = qa.settings.model_copy(update={"llm_base_url": server.url})
         with Assistant(settings, analyzer=qa.analyzer) as both:
-            assert set(both.answerers) == {"extractive", "openai"}
+            assert set(both.answerers) == {"extractive", "reader", "openai"}
             generated = both.ask(TROOPS, options=AskOptions(answerer="openai"))
             quoted = both.ask(TROOPS)
             with pytest.raises(ValueError, match="unknown answerer 'gpt'"):
