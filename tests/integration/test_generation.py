@@ -485,7 +485,7 @@ def test_local_model_condenses_a_follow_up(local_llm: LLMChain) -> None:
 
 
 def test_each_request_picks_its_answerer_and_close_releases_them(qa: Assistant) -> None:
-    """One Assistant offers extractive, the reader and openai; the request chooses, nothing is copied."""
+    """One Assistant offers extractive, the reader and openai; the request chooses."""
     reply = "북한은 러시아에 약 1만 5천 명의 전투 병력을 파견했다 [1]."
     with scripted(reply) as server:
         settings = qa.settings.model_copy(update={"llm_base_url": server.url})
