@@ -50,12 +50,12 @@ KEYS = ("questions", "answer_contains_gold", "exact_match", "f1", "false_refusal
         "citation_correct", "refusal_recall", "total_p50_ms")  # fmt: skip
 
 
-def sample_half(cases: list[Case], half: str, n: int) -> tuple[list[Case], dict[str, int]]:
-    """The fixed sample of one half and every title's order of first appearance."""
+def sample_half(cases: list[Case], half: str, n: int) -> list[Case]:
+    """The fixed sample of one half (titles in order of first appearance, parity by half)."""
     order = {t: i for i, t in enumerate(dict.fromkeys(c.tags[0] for c in cases))}
     parity = 1 if half == "test" else 0
     pool = [c for c in cases if order[c.tags[0]] % 2 == parity]
-    return random.Random(13).sample(pool, min(n, len(pool))), order
+    return random.Random(13).sample(pool, min(n, len(pool)))
 
 
 def removed_fold(paragraphs: Path, titles: set[str], folder: Path) -> Path:
@@ -105,7 +105,7 @@ def main() -> None:
     configure_threads(2)
     settings = Settings(data_dir=args.work, model_dir=args.models, answerer=args.answerer)
     cases, corpus_dir, eval_settings = squad_workspace(args.korquad, settings)
-    sample, _ = sample_half(cases, args.half, args.per_half)
+    sample = sample_half(cases, args.half, args.per_half)
     with Assistant(eval_settings) as qa:
         qa.ingest([corpus_dir], progress=False)
         report = evaluate(qa, sample, ks=KS, progress=False, source=f"KorQuAD {args.half} half")
