@@ -3,16 +3,19 @@
     HF_HUB_OFFLINE=1 python bench/reader_quality.py --work /work/bench-data/reader --per-half 1000
 
 Halves as ``bench/answer_quality.py`` splits them (articles in order of first appearance;
-even index: calibration, odd: test), a fixed sample of each (``random.Random(13)``).
-Printed as JSON:
+even index: calibration, odd: test); the calibration half's ``held-out`` part (every 5th of
+its articles, ``reader_data.part_of``), which ``train-reader`` does not train on, sets the
+threshold. A fixed sample of the test half (``random.Random(13)``; ``--limit`` reads its
+first N) and all held-out questions (up to ``--per-half``). Printed as JSON:
 
 * ``gold_chunk``: EM/F1 of the best span when the reader is given the chunk holding the
   answer (test half);
 * ``top5``: EM/F1 of the best span (highest span − no-answer margin) over the top 5
   chunks the project's retrieval returns from the full index (test half);
 * ``removed``: the same questions with their article removed from the ranking: the
-  margin's distribution, the threshold refusing at most 2% of answerable questions on
-  the CALIBRATION half, and what it refuses on the test half (unanswerable and answerable);
+  margin's distribution, the threshold refusing at most 2% of answerable questions of
+  the HELD-OUT part, and what it refuses on the test half (unanswerable and answerable);
+* ``held_out``: gold-chunk and top-5 EM/F1 on the held-out part (unseen, but tuned on);
 * ``latency``: reading 5 retrieved chunks, p50/p90 ms, OpenVINO at 1 and 2 threads.
 
 Retrieval runs once per question and is cached in the work folder.
@@ -60,7 +63,7 @@ def retrieve(settings: Settings, korquad: Path, half: str, n: int, cache: Path) 
     from assistant.pipeline.service import Assistant
 
     cases, corpus_dir, eval_settings = squad_workspace(korquad, settings)
-    pool = rd.half_cases(cases, half)
+    pool = rd.part_cases(cases, half) if half in rd.PARTS else rd.half_cases(cases, half)
     sample = random.Random(13).sample(pool, min(n, len(pool)))
     rows = []
     with Assistant(eval_settings) as qa:
@@ -146,7 +149,8 @@ def record_threshold(folder: Path, threshold: float, report: dict[str, Any]) -> 
     card["no_answer_calibration"] = (
         f"{100 * REFUSE_ANSWERABLE:g}th percentile of the best span − no-answer margin over "
         f"the top 5 retrieved chunks, {len(report['calibration_margins'])} answerable "
-        "questions of KorQuAD's calibration half (bench/reader_quality.py)"
+        "questions of the held-out part of KorQuAD's calibration half (every 5th "
+        "calibration article, not trained on; bench/reader_quality.py)"
     )
     path.write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
@@ -171,24 +175,24 @@ def main() -> None:
     halves = {
         h: retrieve(settings, args.korquad, h, args.per_half,
                     args.work / f"retrieved-{h}-{args.per_half}.json")
-        for h in ("calibration", "test")
+        for h in ("held-out", "test")
     }  # fmt: skip
-    halves = {h: rows[: args.limit] for h, rows in halves.items()}
+    halves["test"] = halves["test"][: args.limit]
     reader = Reader(e5, settings.models_dir, args.weights)
     analyzer = KoreanAnalyzer()
-    cal = read_half(reader, halves["calibration"], analyzer)
+    cal = read_half(reader, halves["held-out"], analyzer)
     test = read_half(reader, halves["test"], analyzer)
     threshold = float(np.percentile(cal["answerable_margins"], 100 * REFUSE_ANSWERABLE))
     report_margins = {"calibration_margins": cal["answerable_margins"]}
     report = {
         "weights": reader.card["sha256"][:12],
         "test": {"gold_chunk": test["gold"], "top5": test["top5"]},
-        "calibration": {"gold_chunk": cal["gold"], "top5": cal["top5"]},
+        "held_out": {"gold_chunk": cal["gold"], "top5": cal["top5"]},
         "removed": {
             "test_unanswerable_margin": quantiles(test["unanswerable_margins"]),
             "test_answerable_margin": quantiles(test["answerable_margins"]),
-            "threshold_from_calibration": round(threshold, 3),
-            "calibration_answerable_refused": round(
+            "threshold_from_held_out": round(threshold, 3),
+            "held_out_answerable_refused": round(
                 m.mean(x < threshold for x in cal["answerable_margins"]), 4),
             "test_unanswerable_refused": round(
                 m.mean(x < threshold for x in test["unanswerable_margins"]), 4),

@@ -8,6 +8,11 @@ odd: test, as ``bench/answer_quality.py`` splits them) gives:
 * natural negatives: a chunk of the same paragraph without the answer;
 * hard negatives: the top chunks the project's own hybrid retrieval returns once the
   question's article is removed (what an unanswerable question really meets).
+
+The calibration half is itself split by article (:func:`part_of`): the reader trains on
+the ``fit`` part only, and its no-answer threshold is set on the ``held-out`` part (every
+:data:`HOLD_OUT_EVERY`-th calibration article), which it has never read. The test half is
+used for neither.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ from assistant.evaluation.cases import Case
 from assistant.models.reader_training import ReaderExample
 
 DEPTH = 40
+HOLD_OUT_EVERY = 5
+PARTS = ("fit", "held-out")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +57,59 @@ def half_cases(cases: list[Case], half: str) -> list[Case]:
     order = article_order(cases)
     parity = 1 if half == "test" else 0
     return [c for c in cases if order[c.turns[0].gold_docs[0].rsplit("#", 1)[0]] % 2 == parity]
+
+
+def part_of(position: int) -> str:
+    """The part of the calibration article at ``position`` (0-based, in calibration
+    order): every :data:`HOLD_OUT_EVERY`-th (positions 4, 9, 14, …) is ``held-out``, the
+    rest ``fit``."""
+    return "held-out" if position % HOLD_OUT_EVERY == HOLD_OUT_EVERY - 1 else "fit"
+
+
+def part_cases(cases: list[Case], part: str) -> list[Case]:
+    """The cases of one part of the calibration half: "fit" (trained on) or "held-out"
+    (threshold calibrated on), split by article with :func:`part_of`."""
+    if part not in PARTS:
+        raise ValueError(f"unknown part {part!r}; expected one of {PARTS}")
+    calibration = half_cases(cases, "calibration")
+    titles = dict.fromkeys(_title(c) for c in calibration)
+    parts = {t: part_of(i) for i, t in enumerate(titles)}
+    return [c for c in calibration if parts[_title(c)] == part]
+
+
+def _title(case: Case) -> str:
+    return case.turns[0].gold_docs[0].rsplit("#", 1)[0]
+
+
+def keep_fit(
+    examples: list[ReaderExample], fit_questions: set[str], held_out_texts: list[str]
+) -> list[ReaderExample]:
+    """The examples of the ``fit`` questions whose passage is not from a held-out article.
+
+    Examples are keyed by question text; a passage is a chunk of one paragraph, with the
+    article's title as its first line when it is the paragraph's first chunk, so it comes
+    from a held-out article when its text (title line dropped) is in one of
+    ``held_out_texts`` (the held-out paragraphs).
+    """
+    return [
+        ex
+        for ex in examples
+        if ex.question in fit_questions and not _within(ex.passage, held_out_texts)
+    ]
+
+
+def _within(passage: str, texts: list[str]) -> bool:
+    body = passage.split("\n\n", 1)[-1]
+    return any(body in text for text in texts)
+
+
+def fit_examples(
+    examples: list[ReaderExample], korquad: Path, cases: list[Case]
+) -> list[ReaderExample]:
+    """``examples`` (built for the whole calibration half) cut to its ``fit`` part."""
+    fit = {c.turns[0].question for c in part_cases(cases, "fit")}
+    held = {g.context for g in golds(korquad, part_cases(cases, "held-out"))}
+    return keep_fit(examples, fit, sorted(held))
 
 
 def golds(korquad: Path, cases: list[Case]) -> list[Gold]:

@@ -1,8 +1,9 @@
-"""``assistant models train-reader``: KorQuAD calibration half → trained, exported reader.
+"""``assistant models train-reader``: KorQuAD calibration half (its ``fit`` part) → reader.
 
 Steps, each reused when already done: index the KorQuAD paragraphs with the project's
 own ingest (``squad_workspace``), build the examples of the calibration half
-(:mod:`assistant.evaluation.reader_data`, cached as JSONL in the run folder), train
+(:mod:`assistant.evaluation.reader_data`, cached as JSONL in the run folder), keep its
+``fit`` part (the ``held-out`` articles are left for the threshold), train
 (:mod:`assistant.models.reader_training`, checkpointed, resumable) and export the weights
 as fp16 with their card (:mod:`assistant.models.reader_weights`).
 """
@@ -33,27 +34,36 @@ LICENCE = "KorQuAD 1.0 (dev split): CC BY-ND 2.0 KR"
 
 
 def examples(settings: Settings, korquad: Path, cache: Path, negatives: int) -> list[ReaderExample]:
-    """The calibration half's examples, built once and cached at ``cache``."""
+    """The ``fit`` part's examples (:func:`reader_data.fit_examples`); those of the whole
+    calibration half are built once and cached at ``cache``."""
+    cases, corpus_dir, eval_settings = squad_workspace(korquad, settings)
     if cache.is_file():
-        return read_examples(cache)
+        built = read_examples(cache)
+    else:
+        built = _build(korquad, cases, corpus_dir, eval_settings, negatives)
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        write_examples(cache, built)
+    return reader_data.fit_examples(built, korquad, cases)
+
+
+def _build(
+    korquad: Path, cases: list, corpus_dir: Path, eval_settings: Settings, negatives: int
+) -> list[ReaderExample]:
     from assistant.pipeline.service import Assistant
 
-    cases, corpus_dir, eval_settings = squad_workspace(korquad, settings)
     calibration = reader_data.half_cases(cases, "calibration")
     with Assistant(eval_settings) as qa:
         qa.ingest([corpus_dir], progress=False)
-        built = reader_data.build(qa, reader_data.golds(korquad, calibration), negatives)
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    write_examples(cache, built)
-    return built
+        return reader_data.build(qa, reader_data.golds(korquad, calibration), negatives)
 
 
 def describe(built: list[ReaderExample], korquad: Path, negatives: int) -> dict[str, Any]:
     """What the weights were trained on, for the card."""
     answered = sum(ex.start >= 0 for ex in built)
     return {
-        "source": f"{korquad.name}, calibration half (articles of even index in order of "
-        "first appearance), chunked by the project's ingest",
+        "source": f"{korquad.name}, fit part of the calibration half (articles of even index "
+        "in order of first appearance, less every 5th of them, held out for the no-answer "
+        "threshold; negatives from held-out articles dropped), chunked by the project's ingest",
         "examples": len(built),
         "answerable": answered,
         "unanswerable": len(built) - answered,

@@ -35,7 +35,8 @@ def train_reader_command(
     negatives: Annotated[int, typer.Option(help="Hard negatives per question")] = 2,
     threads: Annotated[int, typer.Option(help="torch threads")] = 2,
 ) -> None:
-    """Train the extractive reader on KorQuAD's calibration half (hard negatives from the
+    """Train the extractive reader on the fit part of KorQuAD's calibration half (every 5th
+    calibration article is held out for the no-answer threshold; hard negatives from the
     project's own retrieval), checkpointing every 200 steps; a rerun resumes."""
     from assistant.errors import ModelPreparationError
     from assistant.evaluation.reader_recipe import train_reader
