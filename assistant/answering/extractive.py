@@ -124,7 +124,9 @@ class ExtractiveAnswerer:
         return ""
 
     def warm(self) -> None:
-        """Nothing to load beyond what the Assistant already holds."""
+        """Compile the short-answer reader now rather than on the first question."""
+        if self.short_reader is not None:
+            self.short_reader()
 
     def close(self) -> None:
         """Nothing of its own to release."""
@@ -280,16 +282,22 @@ class ExtractiveAnswerer:
         self, request: AnswerRequest, first: ScoredSentence, reading: Reading
     ) -> tuple[int, str] | None:
         """(offset in the sentence, text) of the short answer: the reader's span when it
-        is sure of one, else the heuristic's for a question a span can answer."""
+        is sure of one of the kind asked for, else the heuristic's for a question a span
+        can answer."""
         if self.short_reader is not None:
             question = reader_question(request.question, request.translation)
             read = short_in_sentence(
                 self.short_reader(), question, first.text, morphemes=self.analyzer.morphemes
             )
-            if read is not None:
+            if read is not None and self._fits(read.text, reading.asked):
                 return read.start, read.text
         span = reading.span if reading.asked.kind in SPAN_KINDS else None
         return (span.start, span.text) if span is not None else None
+
+
+    def _fits(self, text: str, asked: QuestionKind) -> bool:
+        """Whether a read span can be what was asked for (a name cannot answer "when?")."""
+        return spans.type_match(text, self.analyzer.morphemes(text), asked) > 0
 
 
 def type_first(scored: list[ScoredSentence], margin: float) -> list[ScoredSentence]:

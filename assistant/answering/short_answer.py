@@ -19,6 +19,9 @@ from typing import Protocol
 from assistant.models.reader_spans import without_particles
 from assistant.text.korean import has_hangul
 
+# Longer than this, a span is a clause rather than a short answer (0.05 % of KorQuAD's
+# answers are; the reader, unsure of an end, can run a span over half a sentence).
+MAX_CHARS = 30
 Morphemes = Callable[[str], list[tuple[str, str, int, int]]]
 
 
@@ -70,19 +73,21 @@ def short_in_sentence(
     *,
     threshold: float | None = None,
     morphemes: Morphemes | None = None,
+    max_chars: int = MAX_CHARS,
 ) -> ShortSpan | None:
     """The reader's answer span in ``sentence``, or None when it is not sure of one.
 
     :param question: what the reader reads (see ``reader_question``).
     :param threshold: the margin a span must reach (None: the reader's calibrated one).
     :param morphemes: kiwi's (form, tag, start, end): ending particles are cut.
+    :param max_chars: a longer span is a clause, not a short answer (None is returned).
     """
     if not sentence.strip():
         return None
     read = reader.read(question, [sentence])[0]
     bar = reader.threshold if threshold is None else threshold
     text = read.text.strip()
-    if not text or read.margin < bar:
+    if not text or read.margin < bar or len(text) > max_chars:
         return None
     if morphemes is not None:
         text = without_particles(text, morphemes)

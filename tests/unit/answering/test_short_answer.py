@@ -79,3 +79,9 @@ def test_the_shared_reader_is_built_once_across_threads() -> None:
     for t in threads:
         t.join()
     assert made == [1] and shared() is shared()
+
+
+def test_a_span_as_long_as_a_clause_is_no_short_answer() -> None:
+    long = "북한은 러시아에 병력 1만 5천 명을"
+    assert short_in_sentence(StandIn(long, 5.0), "몇 명?", SENTENCE, max_chars=10) is None
+    assert short_in_sentence(StandIn(long, 5.0), "몇 명?", SENTENCE) is not None
