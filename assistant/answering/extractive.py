@@ -294,7 +294,6 @@ class ExtractiveAnswerer:
         span = reading.span if reading.asked.kind in SPAN_KINDS else None
         return (span.start, span.text) if span is not None else None
 
-
     def _fits(self, text: str, asked: QuestionKind) -> bool:
         """Whether a read span can be what was asked for (a name cannot answer "when?")."""
         return spans.type_match(text, self.analyzer.morphemes(text), asked) > 0
