@@ -184,6 +184,12 @@ class Settings(BaseSettings):
         description="The reader's span − no-answer margin below which the articles 'don't "
         "say'; None: the value calibrated on KorQuAD's calibration half (the reader's card).",
     )
+    short_answers: Literal["reader", "heuristic"] = Field(
+        "reader",
+        description="The extractive answer's short answer: 'reader', the trained reader's "
+        "span in the first quoted sentence when it is sure of one (else the heuristic's); "
+        "'heuristic': answering.spans alone (BENCHMARKS.md, 'Short answers by the reader').",
+    )
     answer_max_sentences: int = Field(3, ge=1, le=10)
     answer_threshold: float | None = Field(
         None,

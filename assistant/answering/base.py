@@ -31,6 +31,8 @@ class AnswerRequest:
     :param error: why the LLM server already failed on this request (no second try).
     :param translation: the Korean forms of an English question's words that retrieval
         searched (``HybridSearch.translated``; "" for a Korean question).
+    :param follow_up: the question leans on the previous turn ("그건 누가 발표했어?"), so
+        its passages come from the documents the previous answer quoted.
     """
 
     question: str
@@ -40,6 +42,7 @@ class AnswerRequest:
     standalone: str | None = None
     error: str | None = None
     translation: str = ""
+    follow_up: bool = False
 
 
 @runtime_checkable

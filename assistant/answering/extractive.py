@@ -12,7 +12,7 @@ KorQuAD's calibration half (``answering.scoring``, BENCHMARKS.md, issue 13).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -20,6 +20,7 @@ from langchain_core.documents import Document
 
 from assistant.answering import spans
 from assistant.answering.base import AnswerRequest, cite, refusal
+from assistant.answering.passages import is_title, sentence_text
 from assistant.answering.relevance import features, relevance
 from assistant.answering.scoring import (
     RELEVANCE_MODEL,
@@ -34,6 +35,7 @@ from assistant.answering.scoring import (
     dense_score,
     term_weights,
 )
+from assistant.answering.short_answer import SpanReader, reader_question, short_in_sentence
 from assistant.storage.store import Store, sentence_id
 from assistant.text.answer_types import Token, expectation
 from assistant.text.korean import KoreanAnalyzer, content_terms, has_hangul
@@ -89,6 +91,10 @@ class ExtractiveAnswerer:
     :param max_sentences: sentences quoted at most.
     :param threshold: a relevance below this means "the articles don't say".
     :param margin: further sentences must score within this of the best one.
+    :param short_reader: the trained reader (built on first use), which gives the short
+        answer inside the first quoted sentence when it is sure of one; None: the heuristic
+        alone (``answering.spans``).
+    :param morphemes: kiwi's (form, tag, start, end), to cut a read span's ending particles.
     """
 
     name = "extractive"
@@ -103,6 +109,7 @@ class ExtractiveAnswerer:
         max_sentences: int = 3,
         threshold: float = RELEVANCE_THRESHOLD,
         margin: float = SENTENCE_MARGIN,
+        short_reader: Callable[[], SpanReader] | None = None,
     ) -> None:
         self.store = store
         self.analyzer = analyzer
@@ -110,13 +117,16 @@ class ExtractiveAnswerer:
         self.max_sentences = max_sentences
         self.threshold = threshold
         self.margin = margin
+        self.short_reader = short_reader
 
     def condense(self, question: str, history: Sequence[tuple[str, str]], language: str) -> str:
         """No rewrite: the chain's follow-up heuristic is used."""
         return ""
 
     def warm(self) -> None:
-        """Nothing to load beyond what the Assistant already holds."""
+        """Compile the short-answer reader now rather than on the first question."""
+        if self.short_reader is not None:
+            self.short_reader()
 
     def close(self) -> None:
         """Nothing of its own to release."""
@@ -181,7 +191,7 @@ class ExtractiveAnswerer:
         top_retrieval = max((d.metadata["score"] for d in docs), default=1.0) or 1.0
         out = []
         for (span, doc), sid in zip(candidates.values(), ids, strict=True):
-            text = _sentence_text(doc, span)
+            text = sentence_text(doc, span)
             morphemes = tuple(self.analyzer.morphemes(text))
             tokens = [(m[0], m[1]) for m in morphemes]
             terms = frozenset(content_terms(tokens))
@@ -246,12 +256,12 @@ class ExtractiveAnswerer:
         first = reading.scored[0]
         chosen = [s for s in reading.scored if s.score >= first.score - self.margin]
         chosen = chosen[: self.max_sentences]
-        span = reading.span if reading.asked.kind in SPAN_KINDS else None
+        span = self._short(request, first, reading)
         citations, parts = cite_by_passage(chosen)
         short = ""
         if span is not None:
-            short = span.text
-            start = first.span.start + span.start
+            short = span[1]
+            start = first.span.start + span[0]
             citations[0] = replace(citations[0], highlight=(start, start + len(short)))
         text = " ".join(parts)
         if short:
@@ -268,6 +278,26 @@ class ExtractiveAnswerer:
             relevance=reading.relevance,
         )
 
+    def _short(
+        self, request: AnswerRequest, first: ScoredSentence, reading: Reading
+    ) -> tuple[int, str] | None:
+        """(offset in the sentence, text) of the short answer: the reader's span when it
+        is sure of one of the kind asked for, else the heuristic's for a question a span
+        can answer."""
+        if self.short_reader is not None:
+            question = reader_question(request.question, request.translation)
+            read = short_in_sentence(
+                self.short_reader(), question, first.text, morphemes=self.analyzer.morphemes
+            )
+            if read is not None and self._fits(read.text, reading.asked):
+                return read.start, read.text
+        span = reading.span if reading.asked.kind in SPAN_KINDS else None
+        return (span.start, span.text) if span is not None else None
+
+    def _fits(self, text: str, asked: QuestionKind) -> bool:
+        """Whether a read span can be what was asked for (a name cannot answer "when?")."""
+        return spans.type_match(text, self.analyzer.morphemes(text), asked) > 0
+
 
 def type_first(scored: list[ScoredSentence], margin: float) -> list[ScoredSentence]:
     """The sentences, led by the best one within ``margin`` of the best score that can hold
@@ -278,17 +308,6 @@ def type_first(scored: list[ScoredSentence], margin: float) -> list[ScoredSenten
     lead = next((s for s in window if s.type_ok), None)
     lead = lead or next((s for s in window if s.strict_ok), None)
     return [lead, *[s for s in scored if s is not lead]] if lead else []
-
-
-def is_title(doc: Document, span: Span) -> bool:
-    """Whether the sentence at ``span`` is the article's headline: its title, on a line of
-    its own at the start of the text. (A record without a headline gets its first sentence
-    as a stand-in title; that sentence runs on into the body and stays quotable.)"""
-    title = " ".join(str(doc.metadata.get("title") or "").split())
-    if not title or span.start != 0 or doc.metadata["start"] != 0:
-        return False
-    after = doc.page_content[span.end : span.end + 1]
-    return after in ("", "\n", "\r") and " ".join(_sentence_text(doc, span).split()) == title
 
 
 def cite_by_passage(chosen: Sequence[ScoredSentence]) -> tuple[list[Citation], list[str]]:
@@ -326,8 +345,3 @@ def _chunk_terms(doc: Document, scored: list[ScoredSentence]) -> set[str]:
         if s.doc.metadata["doc_id"] == m["doc_id"] and m["start"] <= s.span.start < m["end"]
         for term in s.terms
     }
-
-
-def _sentence_text(doc: Document, span: Span) -> str:
-    base = doc.metadata["start"]
-    return doc.page_content[span.start - base : span.end - base]

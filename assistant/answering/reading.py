@@ -11,55 +11,37 @@ LLM answerer's fallback.
 from __future__ import annotations
 
 import math
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
-from typing import Protocol
 
 from langchain_core.documents import Document
 
-from assistant.answering.base import AnswerRequest, cite, refusal
-from assistant.answering.extractive import is_title
+from assistant.answering.base import Answerer, AnswerRequest, cite, refusal
+from assistant.answering.passages import is_title, sentence_around
+from assistant.answering.short_answer import (
+    Morphemes,
+    ReadSpanLike,
+    SpanReader,
+    reader_question,
+)
 from assistant.models.reader_spans import without_particles
 from assistant.text.korean import has_hangul
 from assistant.text.messages import Messages
 from assistant.types import Answer, Span
 
-Morphemes = Callable[[str], list[tuple[str, str, int, int]]]
-
-
-class ReadSpanLike(Protocol):
-    """What the answerer needs of one passage's reading (``models.reader_spans.ReadSpan``)."""
-
-    start: int
-    end: int
-    text: str
-
-    @property
-    def margin(self) -> float:
-        """How much the best span beats "no answer" (start+end logits)."""
-        ...
-
-
-class SpanReader(Protocol):
-    """A reader: per passage, its best span and how much it beats no-answer."""
-
-    threshold: float
-
-    def read(self, question: str, passages: Sequence[str]) -> Sequence[ReadSpanLike]:
-        """One reading per passage, in order."""
-        ...
-
 
 class ReaderAnswerer:
     """Short answers found by the trained reader, quoted with the sentence that holds them.
 
-    :param load: builds the reader (an OpenVINO model: compiled on first use, not at start).
+    :param load: returns the reader (an OpenVINO model; ``short_answer.SharedReader``
+        compiles it on first use, not at start, and shares it with the extractive answerer).
     :param messages: the fixed phrases (the refusal, the short-answer line).
     :param threshold: the span − no-answer margin below which the articles "don't say"
         (None: the reader's calibrated one, recorded in its card).
     :param morphemes: (form, tag, start, end) of a text (``KoreanAnalyzer.morphemes``): the
         particles that end a span are cut ("대통령이" → "대통령"); None keeps spans whole.
+    :param fallback: answers what the reader cannot judge alone (an English question, a
+        follow-up): the extractive answerer, itself using the reader for its short answer.
     """
 
     name = "reader"
@@ -72,20 +54,13 @@ class ReaderAnswerer:
         *,
         threshold: float | None = None,
         morphemes: Morphemes | None = None,
+        fallback: Answerer | None = None,
     ) -> None:
-        self._load = load
+        self.reader = load
         self._morphemes = morphemes
-        self._reader: SpanReader | None = None
-        self._lock = threading.Lock()
         self.messages = messages
         self.threshold = threshold
-
-    def reader(self) -> SpanReader:
-        """The reader, built once."""
-        with self._lock:
-            if self._reader is None:
-                self._reader = self._load()
-            return self._reader
+        self.fallback = fallback
 
     def condense(self, question: str, history: Sequence[tuple[str, str]], language: str) -> str:
         """No rewrite: the chain's follow-up heuristic is used."""
@@ -107,8 +82,11 @@ class ReaderAnswerer:
         docs = request.documents
         if not docs:
             return refusal(request.question, self.messages, request.language, docs)
+        if self.fallback is not None and not _reads_alone(request):
+            return self.fallback.answer(request)
         reader = self.reader()
-        readings = reader.read(_question(request), [d.page_content for d in docs])
+        question = reader_question(request.question, request.translation)
+        readings = reader.read(question, [d.page_content for d in docs])
         threshold = reader.threshold if self.threshold is None else self.threshold
         found = _best(docs, readings)
         if found is None or found[1].margin < threshold:
@@ -148,12 +126,12 @@ class ReaderAnswerer:
         )
 
 
-def _question(request: AnswerRequest) -> str:
-    """What the reader reads: an English question with the Korean forms retrieval searched
-    (the reader was trained on Korean questions)."""
-    if request.translation and not has_hangul(request.question):
-        return f"{request.question} {request.translation}"
-    return request.question
+def _reads_alone(request: AnswerRequest) -> bool:
+    """Whether the reader can judge the question alone: a Korean question that stands on
+    its own. It was trained on those; an English question or a follow-up ("그건 누가
+    발표했어?") it refuses nearly always (30 of 30 English questions of evals/english.jsonl),
+    so those are answered by the fallback, with the reader's short answer in its sentence."""
+    return has_hangul(request.question) and not request.follow_up
 
 
 def _best(
@@ -173,15 +151,6 @@ def _in_headline(doc: Document, read: ReadSpanLike) -> bool:
         is_title(doc, Span(s, e)) and s <= base + read.start < e
         for s, e in doc.metadata["sentences"]
     )
-
-
-def sentence_around(doc: Document, lo: int, hi: int) -> Span:
-    """The passage's sentence(s) holding document offsets lo..hi (a span that crosses a
-    sentence boundary gets both); the span itself when no sentence is recorded."""
-    held = [Span(s, e) for s, e in doc.metadata["sentences"] if s < hi and lo < e]
-    if not held:
-        return Span(lo, hi)
-    return Span(min(s.start for s in held), max(s.end for s in held))
 
 
 def _relevance(margin: float, threshold: float) -> float:

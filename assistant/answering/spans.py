@@ -188,10 +188,10 @@ def _features(
     tags = {m[1] for m in inner}
     proper = float(bool(tags & {"NNP", "SN", "SL", "SH"}))
     length = float(eojeols[j - 1] - eojeols[i])
-    return (_type_match(text, inner, asked), new, near, particle, head, proper, length)
+    return (type_match(text, inner, asked), new, near, particle, head, proper, length)
 
 
-def _type_match(text: str, inner: list[Morpheme], asked: QuestionKind) -> float:
+def type_match(text: str, inner: list[Morpheme], asked: QuestionKind) -> float:
     """1 when the span is the kind of thing asked for, 0 when it cannot be, 0.5 unknown."""
     tags = [m[1] for m in inner]
     numeric = "SN" in tags or "NR" in tags

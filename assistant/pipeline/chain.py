@@ -133,7 +133,8 @@ def build_chain(parts: ChainParts) -> Runnable[dict[str, Any], Answer]:
                 state["answer"] = refusal(state["question"], messages, state["language"], [])
                 return state
             focus: list[str] = []
-            if is_follow_up(state["question"], state["history"], parts.analyzer):
+            state["follow_up"] = is_follow_up(state["question"], state["history"], parts.analyzer)
+            if state["follow_up"]:
                 focus = cited_documents(state["history"][-1][1], parts.search)
             if focus and not standalone and len(parts.analyzer.terms(state["question"])) >= 2:
                 # the documents carry the context, and a question with words enough of its
@@ -204,6 +205,7 @@ def build_chain(parts: ChainParts) -> Runnable[dict[str, Any], Answer]:
             standalone=state.get("standalone") or None,
             error=state.get("llm_error"),
             translation=parts.search.translated(state["question"]),
+            follow_up=state.get("follow_up", False),
         )
         started = time.perf_counter()
         for part in state["answerer"].stream(request):

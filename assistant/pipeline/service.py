@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from assistant.answering.extractive import ExtractiveAnswerer
 from assistant.answering.llm.factory import build_answerers
 from assistant.answering.reading import ReaderAnswerer
+from assistant.answering.short_answer import SharedReader
 from assistant.answering.verification import Verifier
 from assistant.indexing.chunking import Chunker
 from assistant.indexing.ingest import Ingester, IngestReport
@@ -80,18 +81,24 @@ class Assistant:
         )
         self.retriever = NewsRetriever(search=self.search)
         tuned = {"threshold": s.answer_threshold, "margin": s.answer_margin}
+        reader = self._shared_reader()
         extractive = ExtractiveAnswerer(
             self.store,
             self.analyzer,
             self.messages,
             max_sentences=s.answer_max_sentences,
+            short_reader=reader if s.short_answers == "reader" else None,
             **{k: v for k, v in tuned.items() if v is not None},
         )
         self.verifier = Verifier(self.store, self.analyzer, self.embedder)
         # LLM answerers are built but connect on first use; the extractive one is always
         # there, as the default and as the fallback of the others.
         self.answerers = build_answerers(
-            s, extractive, self.verifier, self.messages, reader=self._reader_answerer()
+            s,
+            extractive,
+            self.verifier,
+            self.messages,
+            reader=self._reader_answerer(reader, extractive),
         )
         self.chain = build_chain(
             ChainParts(
@@ -106,9 +113,9 @@ class Assistant:
             )
         )
 
-    def _reader_answerer(self) -> ReaderAnswerer | None:
-        """The trained reader's answerer when its weights are installed (compiled on first
-        use, with the question threads)."""
+    def _shared_reader(self) -> SharedReader | None:
+        """The trained reader when its weights are installed (compiled on first use, with
+        its own threads), shared by the answerers that read with it."""
         if not reader_available():
             return None
         s = self.settings
@@ -116,8 +123,21 @@ class Assistant:
         def load() -> Reader:
             return Reader(model_folder(s), s.models_dir, threads=s.reader_threads)
 
+        return SharedReader(load)
+
+    def _reader_answerer(
+        self, reader: SharedReader | None, extractive: ExtractiveAnswerer
+    ) -> ReaderAnswerer | None:
+        """The "reader" answerer over ``reader``; English questions and follow-ups go to
+        ``extractive``."""
+        if reader is None:
+            return None
         return ReaderAnswerer(
-            load, self.messages, threshold=s.reader_threshold, morphemes=self.analyzer.morphemes
+            reader,
+            self.messages,
+            threshold=self.settings.reader_threshold,
+            morphemes=self.analyzer.morphemes,
+            fallback=extractive,
         )
 
     @classmethod

@@ -1,5 +1,5 @@
-"""What a Korean question asks for, read from its wh-word: a person, a date, a number, a
-place, a thing, or a how/why that no short span answers.
+"""What a question asks for, read from its wh-word (Korean, or English: "how many"): a
+person, a date, a number, a place, a thing, or a how/why that no short span answers.
 
 The short-answer extractor (``answering.spans``) matches candidate spans against this:
 their kind, the particle the wh-word carries ("무엇을" → a span followed by 을/를), and the
@@ -17,6 +17,13 @@ DATE_NOUNS = frozenset({"연도", "년도", "날짜", "시기", "해", "날", "�
 PLACE_NOUNS = frozenset({"곳", "장소", "지역", "나라", "국가", "도시", "위치", "출신"})
 NUMBER_NOUNS = frozenset({"수", "규모", "금액", "인원", "가격", "비율", "숫자", "개수"})
 NOUN_TAGS = frozenset({"NNG", "NNP", "NNB"})
+# English wh-words (an English question is analysed as SL morphemes), and the word after
+# "how", "what" or "which" that says more ("how many", "what year", "which city").
+EN_WH = {"who": "person", "whom": "person", "whose": "person", "when": "date"}
+EN_WH |= {"where": "place", "why": "why", "how": "how", "what": "thing", "which": "thing"}
+EN_NEXT = {w: "number" for w in ("many", "much", "long", "old", "far", "big", "large")}
+EN_NEXT |= {w: "date" for w in ("year", "day", "date", "month", "time")}
+EN_NEXT |= {w: "place" for w in ("city", "country", "place", "region", "site")}
 # The particle forms that mean the same case, folded to one (이/가, 을/를, …).
 FOLD = {"가": "이", "를": "을", "는": "은", "과": "와", "으로": "로", "이라고": "라고"}
 
@@ -68,8 +75,22 @@ def question_kind(morphemes: list[Morpheme]) -> QuestionKind:
             kind = _noun_kind(noun) or kind
             i += 1 if noun else 0
         return QuestionKind(kind, _particle_after(morphemes, i), noun)
+    if all(m[1] == "SL" or m[1].startswith("S") for m in morphemes):
+        return english_kind(forms)
     noun = _final_topic_noun(morphemes)
     return QuestionKind(_noun_kind(noun) or ("thing" if noun else ""), "", noun)
+
+
+def english_kind(words: list[str]) -> QuestionKind:
+    """The kind an English question asks for, from its first wh-word ("how many" → a
+    number, "which city" → a place); no particle or noun (the articles are Korean)."""
+    lowered = [w.lower() for w in words]
+    for i, word in enumerate(lowered):
+        if word in EN_WH:
+            after = lowered[i + 1] if i + 1 < len(lowered) else ""
+            refined = EN_NEXT.get(after, "") if word in {"how", "what", "which"} else ""
+            return QuestionKind(refined or EN_WH[word])
+    return QuestionKind()
 
 
 def _wh_kind(form: str, tag: str, forms: list[str], i: int) -> str:

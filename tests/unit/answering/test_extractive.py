@@ -15,6 +15,7 @@ from assistant.text.korean import KoreanAnalyzer
 from assistant.text.messages import Messages
 from assistant.types import Answer, Span
 from tests.fakes.parts import DIM, FakeStore, passage
+from tests.unit.answering.test_short_answer import Read
 
 MESSAGES = Messages.load(PROJECT_ROOT / "prompts")
 TEXT = "북한은 러시아에 병력 1만 5천 명을 보냈다.\n평양의 겨울은 춥다.\n러시아 대사가 숨졌다."
@@ -172,3 +173,44 @@ def test_an_english_question_is_judged_on_its_korean_forms(analyzer: KoreanAnaly
     # a Korean question is judged on its own words, whatever the request carries
     korean = "북한은 러시아에 병력을 몇 명 보냈나?"
     assert relevance(korean, "비트코인") == relevance(korean, "")
+
+
+class SureReader:
+    """A stand-in reader sure of ``answer`` (margin ``margin``; threshold 0)."""
+
+    threshold = 0.0
+
+    def __init__(self, answer: str, margin: float) -> None:
+        self.answer, self.margin = answer, margin
+
+    def read(self, question: str, passages: list[str]) -> list[Read]:
+        at = passages[0].find(self.answer)
+        return [Read(at, at + len(self.answer), self.answer, self.margin)]
+
+
+@pytest.mark.parametrize(
+    ("read", "margin", "short"),
+    [
+        ("병력 1만 5천 명", 3.0, "병력 1만 5천 명"),
+        ("러시아", -1.0, "1만 5천 명"),  # unsure: the heuristic's
+        ("러시아", 3.0, "1만 5천 명"),  # sure, but a place cannot answer "몇 명"
+    ],
+)
+def test_the_readers_span_is_the_short_answer_when_it_is_sure_else_the_heuristics(
+    analyzer: KoreanAnalyzer, read: str, margin: float, short: str
+) -> None:
+    doc = answerer(analyzer)[1]
+    a, _ = answerer(analyzer, threshold=0.0, margin=0.0)
+    reading = ExtractiveAnswerer(
+        a.store,
+        analyzer,
+        MESSAGES,
+        threshold=0.0,
+        margin=0.0,
+        short_reader=lambda: SureReader(read, margin),  # type: ignore[arg-type, return-value]
+    )
+    answer = ask(reading, doc, "북한은 러시아에 병력을 몇 명 보냈나?")
+    [c] = answer.citations
+    assert answer.short_answer == short and answer.text.startswith(f"{short} [1]\n")
+    assert c.highlight is not None
+    assert c.text[c.highlight[0] - c.chunk_start : c.highlight[1] - c.chunk_start] == short

@@ -10,9 +10,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.answering.base import Answerer, AnswerRequest
-from assistant.answering.reading import ReaderAnswerer, sentence_around
+from assistant.answering.passages import sentence_around
+from assistant.answering.reading import ReaderAnswerer
+from assistant.answering.short_answer import SharedReader
 from assistant.settings import PROJECT_ROOT
 from assistant.text.messages import Messages
+from assistant.types import Answer
 from tests.fakes.parts import passage
 
 MESSAGES = Messages.load(PROJECT_ROOT / "prompts")
@@ -69,7 +72,7 @@ def test_it_implements_the_protocol_and_loads_the_reader_once() -> None:
         made.append(StandIn("1만 5천 명", [3.0]))
         return made[-1]
 
-    a = ReaderAnswerer(load, MESSAGES)
+    a = ReaderAnswerer(SharedReader(load), MESSAGES)
     assert isinstance(a, Answerer) and not a.generative and made == []
     a.answer(request([passage("d1", TEXT, 1.0)]))
     a.answer(request([passage("d1", TEXT, 1.0)]))
@@ -146,3 +149,29 @@ def test_the_particle_that_ends_a_span_is_cut_and_the_highlight_follows() -> Non
     assert answer.short_answer == "1만 5천 명"
     lo, hi = answer.citations[0].highlight
     assert TEXT[lo:hi] == "1만 5천 명"
+
+
+class Fallback:
+    """Records what it was asked, and answers with a fixed refusal-free Answer."""
+
+    name = "extractive"
+    generative = False
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    def answer(self, request: AnswerRequest) -> Answer:
+        self.asked.append(request.question)
+        return Answer(request.question, "fallback", False)
+
+
+def test_english_questions_and_follow_ups_go_to_the_fallback_the_rest_to_the_reader() -> None:
+    reader, fallback = StandIn("1만 5천 명", [3.0]), Fallback()
+    a = ReaderAnswerer(lambda: reader, MESSAGES, fallback=fallback)  # type: ignore[arg-type]
+    docs = [passage("d1", TEXT, 1.0)]
+    assert a.answer(request(docs, "How many troops did North Korea send?")).text == "fallback"
+    follow = AnswerRequest("그건 몇 명이야?", tuple(docs), np.zeros(4), follow_up=True)
+    assert a.answer(follow).text == "fallback"
+    alone = a.answer(request(docs))
+    assert alone.short_answer == "1만 5천 명" and reader.questions == [request(docs).question]
+    assert fallback.asked == ["How many troops did North Korea send?", "그건 몇 명이야?"]

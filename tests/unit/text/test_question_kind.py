@@ -42,3 +42,23 @@ def test_focus_is_the_asked_about_noun_unless_it_only_names_the_kind() -> None:
 def test_how_and_why_want_no_span() -> None:
     assert not QuestionKind("why").wants_span and not QuestionKind("how").wants_span
     assert QuestionKind("person").wants_span
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("How many troops has North Korea sent?", "number"),
+        ("How long did Matsegora serve?", "number"),
+        ("In which city did they meet?", "place"),
+        ("What year was the treaty signed?", "date"),
+        ("Who attended the test?", "person"),
+        ("When did Putin send it?", "date"),
+        ("How did Kim describe this year?", "how"),
+        ("What treaty did they sign?", "thing"),
+        ("Tell me about Kim", ""),
+    ],
+)
+def test_an_english_question_is_read_from_its_wh_word(
+    analyzer: KoreanAnalyzer, question: str, kind: str
+) -> None:
+    assert question_kind(analyzer.morphemes(question)).kind == kind
