@@ -190,11 +190,18 @@ class Settings(BaseSettings):
         "span in the first quoted sentence when it is sure of one (else the heuristic's); "
         "'heuristic': answering.spans alone (BENCHMARKS.md, 'Short answers by the reader').",
     )
+    refusals: Literal["reader", "relevance"] = Field(
+        "reader",
+        description="What decides 'the articles don't say' in the extractive answer: "
+        "'reader', the heuristic's relevance joined by the trained reader's margin on the "
+        "best sentence's passage; 'relevance': the heuristic's alone (BENCHMARKS.md, "
+        "'Refusals with the reader').",
+    )
     answer_max_sentences: int = Field(3, ge=1, le=10)
     answer_threshold: float | None = Field(
         None,
         description="A relevance (0..1) of the best sentence below this means 'the articles "
-        "don't say'; None: the value calibrated in answering/scoring.py.",
+        "don't say'; None: the value calibrated in answering/scoring.py for `refusals`.",
     )
     answer_margin: float | None = Field(
         None,

@@ -19,10 +19,13 @@ import numpy as np
 from langchain_core.documents import Document
 
 from assistant.answering import spans
-from assistant.answering.base import AnswerRequest, cite, refusal
+from assistant.answering.base import AnswerRequest, refusal
+from assistant.answering.citing import cite_by_passage
 from assistant.answering.passages import is_title, sentence_text
-from assistant.answering.relevance import features, relevance
+from assistant.answering.relevance import features, read_relevance, relevance
 from assistant.answering.scoring import (
+    READER_RELEVANCE_MODEL,
+    READER_RELEVANCE_THRESHOLD,
     RELEVANCE_MODEL,
     RELEVANCE_THRESHOLD,
     SENTENCE_FEATURES,
@@ -41,7 +44,7 @@ from assistant.text.answer_types import Token, expectation
 from assistant.text.korean import KoreanAnalyzer, content_terms, has_hangul
 from assistant.text.messages import Messages
 from assistant.text.question_kind import Morpheme, QuestionKind, question_kind
-from assistant.types import Answer, Citation, Span
+from assistant.types import Answer, Span
 
 SPAN_KINDS = frozenset({"person", "date", "number", "place", "thing"})
 
@@ -89,12 +92,15 @@ class ExtractiveAnswerer:
     :param analyzer: kiwi, for the question's and the sentences' morphemes.
     :param messages: the fixed phrases (the refusal).
     :param max_sentences: sentences quoted at most.
-    :param threshold: a relevance below this means "the articles don't say".
+    :param threshold: a relevance below this means "the articles don't say" (None: the
+        calibrated one, with or without ``refusal_reader``).
     :param margin: further sentences must score within this of the best one.
     :param short_reader: the trained reader (built on first use), which gives the short
         answer inside the first quoted sentence when it is sure of one; None: the heuristic
         alone (``answering.spans``).
-    :param morphemes: kiwi's (form, tag, start, end), to cut a read span's ending particles.
+    :param refusal_reader: the trained reader, which reads the best sentence's passage so
+        that its margin joins the relevance (``relevance.read_relevance``); None: the
+        heuristic's relevance alone decides.
     """
 
     name = "extractive"
@@ -107,26 +113,30 @@ class ExtractiveAnswerer:
         messages: Messages,
         *,
         max_sentences: int = 3,
-        threshold: float = RELEVANCE_THRESHOLD,
+        threshold: float | None = None,
         margin: float = SENTENCE_MARGIN,
         short_reader: Callable[[], SpanReader] | None = None,
+        refusal_reader: Callable[[], SpanReader] | None = None,
     ) -> None:
         self.store = store
         self.analyzer = analyzer
         self.messages = messages
         self.max_sentences = max_sentences
-        self.threshold = threshold
+        default = RELEVANCE_THRESHOLD if refusal_reader is None else READER_RELEVANCE_THRESHOLD
+        self.threshold = default if threshold is None else threshold
         self.margin = margin
         self.short_reader = short_reader
+        self.refusal_reader = refusal_reader
 
     def condense(self, question: str, history: Sequence[tuple[str, str]], language: str) -> str:
         """No rewrite: the chain's follow-up heuristic is used."""
         return ""
 
     def warm(self) -> None:
-        """Compile the short-answer reader now rather than on the first question."""
-        if self.short_reader is not None:
-            self.short_reader()
+        """Compile the reader now rather than on the first question."""
+        for load in (self.short_reader, self.refusal_reader):
+            if load is not None:
+                load()
 
     def close(self) -> None:
         """Nothing of its own to release."""
@@ -251,8 +261,9 @@ class ExtractiveAnswerer:
         """The short answer and the best sentences with their citations, or the refusal."""
         question, docs, language = request.question, request.documents, request.language
         reading = self.read(request)
-        if not reading.scored or reading.relevance < self.threshold:
-            return refusal(question, self.messages, language, docs, relevance=reading.relevance)
+        score = self._relevance(request, reading)
+        if not reading.scored or score < self.threshold:
+            return refusal(question, self.messages, language, docs, relevance=score)
         first = reading.scored[0]
         chosen = [s for s in reading.scored if s.score >= first.score - self.margin]
         chosen = chosen[: self.max_sentences]
@@ -275,8 +286,18 @@ class ExtractiveAnswerer:
             language=language,
             documents=docs,
             short_answer=short,
-            relevance=reading.relevance,
+            relevance=score,
         )
+
+    def _relevance(self, request: AnswerRequest, reading: Reading) -> float:
+        """The heuristic's relevance, joined by the reader's margin on the best sentence's
+        passage when there is a refusal reader."""
+        if self.refusal_reader is None or not reading.scored:
+            return reading.relevance
+        question = reader_question(request.question, request.translation)
+        passage = reading.scored[0].doc.page_content
+        margin = self.refusal_reader().read(question, [passage])[0].margin
+        return read_relevance(reading.relevance, margin, READER_RELEVANCE_MODEL)
 
     def _short(
         self, request: AnswerRequest, first: ScoredSentence, reading: Reading
@@ -308,32 +329,6 @@ def type_first(scored: list[ScoredSentence], margin: float) -> list[ScoredSenten
     lead = next((s for s in window if s.type_ok), None)
     lead = lead or next((s for s in window if s.strict_ok), None)
     return [lead, *[s for s in scored if s is not lead]] if lead else []
-
-
-def cite_by_passage(chosen: Sequence[ScoredSentence]) -> tuple[list[Citation], list[str]]:
-    """One citation per passage (chunk) for the quoted sentences, numbered in quoting
-    order; a passage quoted twice is cited once, its range spanning both sentences.
-
-    :returns: the citations, and each sentence's text with its passage's marker (a run of
-        sentences from one passage carries the marker once, after the last).
-    """
-    numbers: dict[str, int] = {}
-    ranges: dict[str, tuple[ScoredSentence, int, int]] = {}
-    for s in chosen:
-        key = s.doc.metadata["chunk_id"]
-        numbers.setdefault(key, len(numbers) + 1)
-        lead, lo, hi = ranges.get(key, (s, s.span.start, s.span.end))
-        ranges[key] = (lead, min(lo, s.span.start), max(hi, s.span.end))
-    citations = [
-        cite(numbers[key], lead.doc, lo, hi, round(lead.score, 4))
-        for key, (lead, lo, hi) in ranges.items()
-    ]
-    parts: list[str] = []
-    for i, s in enumerate(chosen):
-        key = s.doc.metadata["chunk_id"]
-        last = i + 1 == len(chosen) or chosen[i + 1].doc.metadata["chunk_id"] != key
-        parts.append(f"{s.text} [{numbers[key]}]" if last else s.text)
-    return citations, parts
 
 
 def _chunk_terms(doc: Document, scored: list[ScoredSentence]) -> set[str]:

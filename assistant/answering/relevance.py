@@ -6,6 +6,10 @@ asked for (``answering.spans``), whether the noun the question asks about is in 
 passage at all, and how much of the question's rarest word is missing. The features are
 combined by a logistic model whose weights (``scoring.RELEVANCE_WEIGHTS``) were fitted on
 KorQuAD's calibration half against the same questions asked without their article.
+With the trained reader, its margin on the best sentence's passage joins the relevance
+(``read_relevance``, fitted on held-out calibration articles): where 2 % of KorQuAD's
+answerable test questions are refused, it refuses 80 % of them asked without their
+article, the relevance alone 71 % (BENCHMARKS.md, "Refusals with the reader").
 """
 
 from __future__ import annotations
@@ -63,4 +67,25 @@ def features(
 def relevance(values: tuple[float, ...], model: Mapping[str, float]) -> float:
     """The logistic model's probability that the sentence answers the question."""
     z = model["bias"] + sum(model[n] * v for n, v in zip(RELEVANCE_FEATURES, values, strict=True))
+    return _sigmoid(z)
+
+
+def read_relevance(heuristic: float, chunk_margin: float, model: Mapping[str, float]) -> float:
+    """The relevance once the reader has read the best sentence's passage: the heuristic's
+    relevance (as a logit) and the reader's span − no-answer margin there, combined by a
+    logistic model (``scoring.READER_RELEVANCE_MODEL``).
+
+    :param heuristic: ``relevance`` of the best sentence (0..1).
+    :param chunk_margin: the reader's best span − no-answer score in that passage.
+    """
+    p = min(max(heuristic, 1e-9), 1.0 - 1e-9)
+    z = (
+        model["bias"]
+        + model["relevance"] * math.log(p / (1.0 - p))
+        + model["chunk_margin"] * max(chunk_margin, -20.0)
+    )
+    return _sigmoid(z)
+
+
+def _sigmoid(z: float) -> float:
     return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))

@@ -83,3 +83,15 @@ RELEVANCE_MODEL: dict[str, float] = {
 }
 # Relevance below this means "the articles don't say" (the settings' answer_threshold).
 RELEVANCE_THRESHOLD = 0.0047
+# With the trained reader: the relevance's logit and the reader's span − no-answer margin
+# on the passage of the best sentence, combined by a logistic model fitted on the
+# calibration half's held-out articles (which the reader was not trained on) against the
+# same questions without their article (bench/calibrate_refusal.py, "relevance+chunk").
+READER_RELEVANCE_MODEL: dict[str, float] = {
+    "bias": 0.6183,
+    "relevance": 1.1524,
+    "chunk_margin": 0.1651,
+}
+# Its probability below this refuses: 2 % of the held-out answerable questions
+# (sigmoid(-1.828)).
+READER_RELEVANCE_THRESHOLD = 0.1384

@@ -88,6 +88,7 @@ class Assistant:
             self.messages,
             max_sentences=s.answer_max_sentences,
             short_reader=reader if s.short_answers == "reader" else None,
+            refusal_reader=reader if s.refusals == "reader" else None,
             **{k: v for k, v in tuned.items() if v is not None},
         )
         self.verifier = Verifier(self.store, self.analyzer, self.embedder)

@@ -9,6 +9,8 @@ import pytest
 
 from assistant.answering.base import Answerer, AnswerRequest, final_answer
 from assistant.answering.extractive import ExtractiveAnswerer
+from assistant.answering.relevance import read_relevance
+from assistant.answering.scoring import READER_RELEVANCE_MODEL, READER_RELEVANCE_THRESHOLD
 from assistant.settings import PROJECT_ROOT
 from assistant.storage.store import sentence_id
 from assistant.text.korean import KoreanAnalyzer
@@ -214,3 +216,27 @@ def test_the_readers_span_is_the_short_answer_when_it_is_sure_else_the_heuristic
     assert answer.short_answer == short and answer.text.startswith(f"{short} [1]\n")
     assert c.highlight is not None
     assert c.text[c.highlight[0] - c.chunk_start : c.highlight[1] - c.chunk_start] == short
+
+
+def test_the_refusal_reader_joins_the_relevance(analyzer: KoreanAnalyzer) -> None:
+    """With a refusal reader the answer's relevance is the heuristic's joined by the
+    reader's margin on the quoted passage, and the reader's threshold decides."""
+    a, doc = answerer(analyzer)
+    question = "북한은 러시아에 병력을 몇 명 보냈나?"
+    plain = ask(a, doc, question)
+    assert plain.relevance is not None
+    scores = []
+    for margin in (-10.0, 10.0):
+        sure = SureReader("병력 1만 5천 명", margin)
+        reading = ExtractiveAnswerer(
+            a.store,
+            analyzer,
+            MESSAGES,
+            refusal_reader=lambda r=sure: r,  # type: ignore[arg-type, misc]
+        )
+        answer = ask(reading, doc, question)
+        assert reading.threshold == READER_RELEVANCE_THRESHOLD
+        assert answer.relevance == read_relevance(plain.relevance, margin, READER_RELEVANCE_MODEL)
+        assert answer.refused is (answer.relevance < reading.threshold)
+        scores.append(answer.relevance)
+    assert scores[0] < scores[1]

@@ -7,8 +7,13 @@ import dataclasses
 import pytest
 
 from assistant.answering.extractive import ScoredSentence, type_first
-from assistant.answering.relevance import RELEVANCE_FEATURES, features, relevance
-from assistant.answering.scoring import RELEVANCE_MODEL
+from assistant.answering.relevance import RELEVANCE_FEATURES, features, read_relevance, relevance
+from assistant.answering.scoring import (
+    READER_RELEVANCE_MODEL,
+    READER_RELEVANCE_THRESHOLD,
+    RELEVANCE_MODEL,
+    RELEVANCE_THRESHOLD,
+)
 from assistant.types import Span
 
 
@@ -30,6 +35,17 @@ def test_features_measure_what_the_passage_lacks() -> None:
 def test_the_calibrated_model_trusts_a_passage_holding_the_question_more() -> None:
     full, lacking = values({"김정은", "부인"}), values({"김정은"})
     assert 0.0 < relevance(lacking, RELEVANCE_MODEL) < relevance(full, RELEVANCE_MODEL) < 1.0
+
+
+def test_the_readers_margin_moves_the_relevance_across_the_refusal_line() -> None:
+    """A sentence the heuristic is unsure of is kept when the reader finds an answer in its
+    passage, and a likely one is refused when the reader finds none there."""
+    unsure, likely = 0.05, 0.3
+    assert read_relevance(unsure, 10.0, READER_RELEVANCE_MODEL) > READER_RELEVANCE_THRESHOLD
+    assert read_relevance(likely, -10.0, READER_RELEVANCE_MODEL) < READER_RELEVANCE_THRESHOLD
+    assert unsure > RELEVANCE_THRESHOLD  # the heuristic alone would answer both
+    rising = [read_relevance(0.2, m, READER_RELEVANCE_MODEL) for m in (-5.0, 0.0, 5.0)]
+    assert rising == sorted(rising) and 0.0 < rising[0] < rising[-1] < 1.0
 
 
 def sentence(score: float, type_ok: bool, strict_ok: bool) -> ScoredSentence:
