@@ -190,12 +190,13 @@ class Settings(BaseSettings):
         "span in the first quoted sentence when it is sure of one (else the heuristic's); "
         "'heuristic': answering.spans alone (BENCHMARKS.md, 'Short answers by the reader').",
     )
-    refusals: Literal["reader", "relevance"] = Field(
-        "reader",
+    refusals: Literal["relevance", "reader"] = Field(
+        "relevance",
         description="What decides 'the articles don't say' in the extractive answer: "
-        "'reader', the heuristic's relevance joined by the trained reader's margin on the "
-        "best sentence's passage; 'relevance': the heuristic's alone (BENCHMARKS.md, "
-        "'Refusals with the reader').",
+        "'relevance', the heuristic's relevance alone; 'reader', joined by the trained "
+        "reader's margin on the best sentence's passage (refuses far more unanswerable "
+        "KorQuAD questions, but also answerable news ones: BENCHMARKS.md, 'Refusals with "
+        "the reader').",
     )
     answer_max_sentences: int = Field(3, ge=1, le=10)
     answer_threshold: float | None = Field(

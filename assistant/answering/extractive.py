@@ -261,8 +261,8 @@ class ExtractiveAnswerer:
         """The short answer and the best sentences with their citations, or the refusal."""
         question, docs, language = request.question, request.documents, request.language
         reading = self.read(request)
-        score = self._relevance(request, reading)
-        if not reading.scored or score < self.threshold:
+        score, bar = self._relevance(request, reading)
+        if not reading.scored or score < bar:
             return refusal(question, self.messages, language, docs, relevance=score)
         first = reading.scored[0]
         chosen = [s for s in reading.scored if s.score >= first.score - self.margin]
@@ -289,15 +289,19 @@ class ExtractiveAnswerer:
             relevance=score,
         )
 
-    def _relevance(self, request: AnswerRequest, reading: Reading) -> float:
-        """The heuristic's relevance, joined by the reader's margin on the best sentence's
-        passage when there is a refusal reader."""
-        if self.refusal_reader is None or not reading.scored:
-            return reading.relevance
+    def _relevance(self, request: AnswerRequest, reading: Reading) -> tuple[float, float]:
+        """The relevance and the bar it must reach: the heuristic's, joined by the reader's
+        margin on the best sentence's passage when there is a refusal reader. A follow-up
+        ("그건 누가 발표했어?") names nothing the reader could find, so the heuristic's
+        relevance alone judges it, against its own calibrated bar."""
+        if self.refusal_reader is None:
+            return reading.relevance, self.threshold
+        if not reading.scored or request.follow_up:
+            return reading.relevance, RELEVANCE_THRESHOLD
         question = reader_question(request.question, request.translation)
         passage = reading.scored[0].doc.page_content
         margin = self.refusal_reader().read(question, [passage])[0].margin
-        return read_relevance(reading.relevance, margin, READER_RELEVANCE_MODEL)
+        return read_relevance(reading.relevance, margin, READER_RELEVANCE_MODEL), self.threshold
 
     def _short(
         self, request: AnswerRequest, first: ScoredSentence, reading: Reading

@@ -240,3 +240,20 @@ def test_the_refusal_reader_joins_the_relevance(analyzer: KoreanAnalyzer) -> Non
         assert answer.refused is (answer.relevance < reading.threshold)
         scores.append(answer.relevance)
     assert scores[0] < scores[1]
+
+
+def test_a_follow_up_is_judged_by_the_relevance_alone(analyzer: KoreanAnalyzer) -> None:
+    """ "그건 어디에 떨어졌어?" names nothing the reader could find in a passage, so its
+    margin does not count for a follow-up."""
+    a, doc = answerer(analyzer)
+    question = "북한은 러시아에 병력을 몇 명 보냈나?"
+    unsure = SureReader("병력 1만 5천 명", -20.0)
+    reading = ExtractiveAnswerer(
+        a.store,
+        analyzer,
+        MESSAGES,
+        refusal_reader=lambda: unsure,  # type: ignore[arg-type, return-value]
+    )
+    request = AnswerRequest(question, tuple(doc), unit(0), "ko", follow_up=True)
+    assert reading.answer(request).relevance == ask(a, doc, question).relevance
+    assert not reading.answer(request).refused
