@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import sys
 from pathlib import Path
 from typing import Any
@@ -34,6 +33,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 if not os.environ.get("PYTHONPATH"):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from korquad_answers import KORQUAD, MODELS, sample_half  # this folder's chain bench
 
 from assistant import configure_threads
 from assistant.answering.base import AnswerRequest
@@ -45,17 +46,13 @@ from assistant.models.reader import Reader
 from assistant.pipeline.service import Assistant
 from assistant.settings import Settings
 
-KORQUAD = Path("/work/shared/eval/korquad-v1-dev/KorQuAD_v1.0_dev.json")
-MODELS = Path("/work/main/.data/models")
-
 
 def sample(cases: list, part: str, n: int) -> list:
-    """The held-out part whole, or the test half's fixed sample of n."""
+    """The held-out part whole, or the test half's fixed sample of n (the questions
+    ``bench/korquad_answers.py`` reports on)."""
     if part == "held-out":
         return rd.part_cases(cases, "held-out")
-    order = {t: i for i, t in enumerate(dict.fromkeys(c.tags[0] for c in cases))}
-    pool = [c for c in cases if order[c.tags[0]] % 2 == 1]
-    return random.Random(13).sample(pool, min(n, len(pool)))
+    return sample_half(cases, "test", n)
 
 
 def features(qa: Assistant, reader: Reader, question: str, docs: list, vector) -> dict[str, Any]:

@@ -48,15 +48,14 @@ class Gold:
 
 def article_order(cases: list[Case]) -> dict[str, int]:
     """Article title → its index in order of first appearance."""
-    titles = (c.turns[0].gold_docs[0].rsplit("#", 1)[0] for c in cases)
-    return {t: i for i, t in enumerate(dict.fromkeys(titles))}
+    return {t: i for i, t in enumerate(dict.fromkeys(_title(c) for c in cases))}
 
 
 def half_cases(cases: list[Case], half: str) -> list[Case]:
     """The cases of one half: "calibration" (even article index) or "test" (odd)."""
     order = article_order(cases)
     parity = 1 if half == "test" else 0
-    return [c for c in cases if order[c.turns[0].gold_docs[0].rsplit("#", 1)[0]] % 2 == parity]
+    return [c for c in cases if order[_title(c)] % 2 == parity]
 
 
 def part_of(position: int) -> str:
@@ -72,9 +71,8 @@ def part_cases(cases: list[Case], part: str) -> list[Case]:
     if part not in PARTS:
         raise ValueError(f"unknown part {part!r}; expected one of {PARTS}")
     calibration = half_cases(cases, "calibration")
-    titles = dict.fromkeys(_title(c) for c in calibration)
-    parts = {t: part_of(i) for i, t in enumerate(titles)}
-    return [c for c in calibration if parts[_title(c)] == part]
+    order = article_order(calibration)
+    return [c for c in calibration if part_of(order[_title(c)]) == part]
 
 
 def _title(case: Case) -> str:
